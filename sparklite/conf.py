@@ -1,0 +1,88 @@
+"""SparkConf: an application's configuration as key-value strings (PySpark's API).
+
+``SparkConf()`` starts from the file layers (``conf/sparklite-defaults.conf``,
+then what ``sparklite-submit`` resolved from the cluster file, properties file
+and ``--conf``); values set in code override them. Values are stored as
+strings, exactly as PySpark does; validation happens when a SparkContext
+starts (``sparklite.config.Settings``).
+"""
+from __future__ import annotations
+
+from typing import Iterable
+
+from sparklite import config
+
+
+class SparkConf:
+    """Configuration for a sparklite application.
+
+    >>> conf = SparkConf(loadDefaults=False).setMaster("local[2]").setAppName("demo")
+    >>> conf.get("spark.master")
+    'local[2]'
+    >>> conf.set("spark.task.maxFailures", 2).get("spark.task.maxFailures")
+    '2'
+    >>> conf.get("spark.missing", "fallback")
+    'fallback'
+    """
+
+    def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None):
+        self._conf: dict[str, str] = config.load_layers() if loadDefaults else {}
+
+    def set(self, key: str, value: object) -> SparkConf:
+        """Set a configuration property."""
+        self._conf[str(key)] = str(value) if not isinstance(value, bool) else str(value).lower()
+        return self
+
+    def setIfMissing(self, key: str, value: object) -> SparkConf:
+        if key not in self._conf:
+            self.set(key, value)
+        return self
+
+    def setMaster(self, value: str) -> SparkConf:
+        return self.set("spark.master", value)
+
+    def setAppName(self, value: str) -> SparkConf:
+        return self.set("spark.app.name", value)
+
+    def setSparkHome(self, value: str) -> SparkConf:
+        return self.set("spark.home", value)
+
+    def setExecutorEnv(self, key: str | None = None, value: str | None = None,
+                       pairs: Iterable[tuple[str, str]] | None = None) -> SparkConf:
+        """Set an environment variable to be passed to executors."""
+        if (key is not None and pairs is not None) or (key is None and pairs is None):
+            raise ValueError("Either pass one key-value pair or a list of pairs")
+        if key is not None:
+            self.set("spark.executorEnv." + key, value)
+        else:
+            for k, v in pairs or ():
+                self.set("spark.executorEnv." + k, v)
+        return self
+
+    def setAll(self, pairs: Iterable[tuple[str, object]]) -> SparkConf:
+        for k, v in pairs:
+            self.set(k, v)
+        return self
+
+    def get(self, key: str, defaultValue: str | None = None) -> str | None:
+        return self._conf.get(key, defaultValue)
+
+    def getAll(self) -> list[tuple[str, str]]:
+        return list(self._conf.items())
+
+    def contains(self, key: str) -> bool:
+        return key in self._conf
+
+    def toDebugString(self) -> str:
+        return "\n".join(f"{k}={v}" for k, v in sorted(self._conf.items()))
+
+    def _copy(self) -> SparkConf:
+        other = SparkConf(loadDefaults=False)
+        other._conf = dict(self._conf)
+        return other
+
+    def __repr__(self) -> str:
+        return f"SparkConf({len(self._conf)} entries)"
+
+
+__all__ = ["SparkConf"]

@@ -1,0 +1,302 @@
+"""Typed config entries: every key sparklite reads, its type, default and meaning.
+
+Why one registry: a bad value must fail at start-up naming its key, the
+defaults template must document every key that exists (a test compares the two),
+and the code must read values already parsed. ``SparkConf`` stays a plain
+string map, as in PySpark; :class:`Settings` is the typed, validated view that
+the engine reads.
+
+Precedence (highest first) is assembled by :func:`load_layers` and
+``SparkConf``: ``SparkConf.set`` in code > ``--conf`` > cluster file /
+properties file > ``conf/sparklite-defaults.conf`` > the defaults below.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import pathlib
+import re
+import tempfile
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Callable, Iterable, Mapping
+
+from sparklite.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+#: env var through which sparklite-submit/shell hand their resolved layers to SparkConf
+SUBMIT_CONF_ENV = "SPARKLITE_SUBMIT_CONF"
+DEFAULTS_FILE = "sparklite-defaults.conf"
+
+_SIZE_UNITS = {"b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
+               "g": 1 << 30, "gb": 1 << 30, "t": 1 << 40, "tb": 1 << 40}
+_TIME_UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_size(text: str, default_unit: str = "b") -> int:
+    """``'512m'`` -> bytes; a bare number is in ``default_unit`` (as Spark does)."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if not m:
+        raise ValueError(f"not a size: {text!r} (expected e.g. 512m, 2g)")
+    unit = (m.group(2) or default_unit).lower()
+    if unit not in _SIZE_UNITS:
+        raise ValueError(f"unknown size unit {m.group(2)!r} in {text!r}")
+    return int(float(m.group(1)) * _SIZE_UNITS[unit])
+
+
+def parse_duration(text: str, default_unit: str = "s") -> float:
+    """``'10s'``/``'500ms'``/``'2m'`` -> seconds; a bare number is in ``default_unit``."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*", str(text))
+    if not m:
+        raise ValueError(f"not a duration: {text!r} (expected e.g. 10s, 500ms)")
+    unit = (m.group(2) or default_unit).lower()
+    if unit not in _TIME_UNITS:
+        raise ValueError(f"unknown time unit {m.group(2)!r} in {text!r}")
+    return float(m.group(1)) * _TIME_UNITS[unit]
+
+
+def parse_bool(text: str) -> bool:
+    value = str(text).strip().lower()
+    if value in ("true", "1", "yes", "on"):
+        return True
+    if value in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"not a boolean: {text!r} (expected true or false)")
+
+
+def _positive_int(text: str) -> int:
+    value = int(str(text).strip())
+    if value <= 0:
+        raise ValueError(f"must be a positive integer, got {text!r}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(str(text).strip())
+    if value < 0:
+        raise ValueError(f"must be >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(str(text).strip())
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"must be between 0 and 1, got {text!r}")
+    return value
+
+
+def _master(text: str) -> str:
+    from sparklite.scheduler.master_url import parse_master
+
+    parse_master(text)  # raises ValueError naming the accepted forms
+    return text
+
+
+def _log_level(text: str) -> str:
+    level = str(text).strip().upper()
+    if level not in ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"):
+        raise ValueError(f"unknown log level {text!r}")
+    return level
+
+
+@dataclass(frozen=True)
+class ConfigEntry:
+    """One key: how to parse it, its default (as text, like a config file), what it does."""
+
+    key: str
+    parse: Callable[[str], Any]
+    default: str | None
+    doc: str
+
+
+_entries: dict[str, ConfigEntry] = {}
+
+
+def _entry(key: str, parse: Callable[[str], Any], default: str | None, doc: str) -> None:
+    _entries[key] = ConfigEntry(key, parse, default, doc)
+
+
+def _size(unit: str) -> Callable[[str], int]:
+    return lambda text: parse_size(text, unit)
+
+
+def _duration(unit: str) -> Callable[[str], float]:
+    return lambda text: parse_duration(text, unit)
+
+
+# --- application
+_entry("spark.master", _master, None,
+       "Where to run: local, local[N], local[*], or sparklite://host:port. Unset means local[*].")
+_entry("spark.app.name", str, "sparklite", "Application name shown in logs and the UI.")
+_entry("spark.default.parallelism", _positive_int, None,
+       "Default number of partitions for parallelize and for shuffles when numPartitions is not "
+       "given. Unset: the number of executor cores for parallelize; the parent's partition count "
+       "for shuffles (as PySpark).")
+_entry("spark.logConf", parse_bool, "false", "Log the resolved config at INFO when the context starts.")
+_entry("sparklite.logLevel", _log_level, "WARN", "Initial level of the 'sparklite' logger.")
+_entry("sparklite.driver.allowMultipleContexts", parse_bool, "false",
+       "Allow more than one active SparkContext in a process (PySpark forbids it; tests use it).")
+# --- scheduling
+_entry("spark.task.maxFailures", _positive_int, "4",
+       "Attempts of one task before its job fails. Executor loss does not count as an attempt.")
+_entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
+_entry("spark.locality.wait", _duration("ms"), "3s",
+       "How long a task waits for a slot on the executor that caches its input before running "
+       "elsewhere.")
+# --- executors
+_entry("spark.executor.memory", _size("m"), "1g",
+       "Memory per executor process; storage and shuffle buffers are budgeted from it.")
+_entry("spark.executor.cores", _positive_int, "1",
+       "Task slots per executor in cluster mode; local[N] starts N single-core executors.")
+_entry("spark.executor.heartbeatInterval", _duration("ms"), "10s",
+       "How often executors report to the driver.")
+_entry("spark.network.timeout", _duration("s"), "120s",
+       "An executor silent for this long is considered lost.")
+_entry("sparklite.executor.startTimeout", _duration("s"), "60s",
+       "How long a job waits for its first executor before failing.")
+_entry("spark.local.dir", str, tempfile.gettempdir(),
+       "Directory for shuffle files and spilled blocks (one subdirectory per application).")
+_entry("spark.memory.fraction", _fraction, "0.6",
+       "Share of spark.executor.memory used for storage and execution.")
+_entry("spark.memory.storageFraction", _fraction, "0.5",
+       "Share of that memory reserved for cached blocks.")
+_entry("spark.python.worker.memory", _size("m"), "512m",
+       "Memory an aggregation buffer may use in a task before it spills to disk.")
+# --- network and security
+_entry("spark.driver.host", str, "127.0.0.1", "Address executors use to reach the driver.")
+_entry("spark.driver.bindAddress", str, None, "Address the driver binds; defaults to spark.driver.host.")
+_entry("spark.driver.port", _non_negative_int, "0", "Driver RPC port; 0 picks a free port.")
+_entry("spark.authenticate", parse_bool, "false",
+       "Require the shared secret on every RPC. Always on in local mode (a secret is generated "
+       "per application).")
+_entry("spark.authenticate.secret", str, None, "The shared secret (cluster mode).")
+_entry("sparklite.authenticate.secretFile", str, None, "A file holding the shared secret.")
+# --- shuffle
+_entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
+       "Fetch every shuffle segment through the owning executor's gRPC block service, even on "
+       "the same host (exercises the network path on one machine).")
+_entry("sparklite.shuffle.fetchChunkSize", _size("b"), "1m", "Chunk size of streamed shuffle fetches.")
+_entry("sparklite.shuffle.batchSize", _positive_int, "8192",
+       "Records per pickled frame in shuffle files.")
+# --- console
+_entry("spark.ui.showConsoleProgress", parse_bool, "false",
+       "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s.")
+# --- tests
+_entry("sparklite.testing", parse_bool, "false", "Enables the sparklite.test.* keys.")
+
+#: every known key, read-only
+ENTRIES: Mapping[str, ConfigEntry] = MappingProxyType(_entries)
+
+
+class Settings:
+    """A validated, typed, read-only view of a string config map.
+
+    Construct it once per application: every known key present in the map is
+    parsed immediately, so a malformed value fails at start-up naming its key.
+    """
+
+    def __init__(self, raw: Mapping[str, str]):
+        self._raw = dict(raw)
+        self._parsed: dict[str, Any] = {}
+        for key, value in self._raw.items():
+            entry = _entries.get(key)
+            if entry is None:
+                if key.startswith("sparklite.") and not key.startswith("sparklite.test."):
+                    log.warning("unknown config key %s (ignored)", key)
+                continue
+            self._parsed[key] = _parse(entry, value)
+
+    def get(self, key: str) -> Any:
+        if key in self._parsed:
+            return self._parsed[key]
+        entry = _entries.get(key)
+        if entry is None:
+            raise KeyError(f"{key} is not a sparklite config key")
+        value = None if entry.default is None else _parse(entry, entry.default)
+        self._parsed[key] = value
+        return value
+
+    def raw(self) -> dict[str, str]:
+        return dict(self._raw)
+
+    def test_flag(self, key: str, default: str | None = None) -> str | None:
+        """A ``sparklite.test.*`` value, honoured only when ``sparklite.testing=true``."""
+        if not self.get("sparklite.testing"):
+            return default
+        return self._raw.get(key, default)
+
+
+def _parse(entry: ConfigEntry, value: str) -> Any:
+    try:
+        return entry.parse(value)
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(f"invalid value {value!r} for config key {entry.key}: {exc}") from None
+
+
+# ------------------------------------------------------------------ files and layers
+
+
+def read_properties(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a spark-defaults.conf style file: ``key value`` or ``key=value`` lines, # comments."""
+    p = pathlib.Path(path)
+    if not p.is_file():
+        raise ConfigError(f"properties file not found: {p}")
+    props: dict[str, str] = {}
+    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+        text = line.strip()
+        if not text or text.startswith("#") or text.startswith("!"):
+            continue
+        m = re.match(r"([^\s=:]+)\s*[=:\s]\s*(.*)$", text)
+        if not m:
+            raise ConfigError(f"{p}:{lineno}: cannot parse line {line!r} (expected 'key value')")
+        props[m.group(1)] = m.group(2).strip()
+    return props
+
+
+def conf_dir() -> pathlib.Path | None:
+    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else the checkout's conf/."""
+    env = os.environ.get("SPARKLITE_CONF_DIR")
+    if env:
+        return pathlib.Path(env)
+    home = os.environ.get("SPARKLITE_HOME")
+    if home:
+        return pathlib.Path(home) / "conf"
+    checkout = pathlib.Path(__file__).resolve().parents[1] / "conf"
+    return checkout if checkout.is_dir() else None
+
+
+def defaults_file_layer() -> dict[str, str]:
+    directory = conf_dir()
+    if directory is None:
+        return {}
+    path = directory / DEFAULTS_FILE
+    return read_properties(path) if path.is_file() else {}
+
+
+def submit_layer() -> dict[str, str]:
+    """What sparklite-submit/shell resolved (cluster file < properties file < --conf)."""
+    text = os.environ.get(SUBMIT_CONF_ENV)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ConfigError(f"{SUBMIT_CONF_ENV} is not valid JSON: {exc}") from None
+    return {str(k): str(v) for k, v in data.items()}
+
+
+def load_layers() -> dict[str, str]:
+    """Every file-based layer merged in precedence order (code-set values go on top later)."""
+    merged = defaults_file_layer()
+    merged.update(submit_layer())
+    return merged
+
+
+def iter_documented_keys(template_text: str) -> Iterable[str]:
+    """Keys mentioned in a defaults template (commented ``# key value`` lines)."""
+    for line in template_text.splitlines():
+        m = re.match(r"#?\s*((?:spark|sparklite)\.[A-Za-z0-9_.]+)\s", line + " ")
+        if m:
+            yield m.group(1)

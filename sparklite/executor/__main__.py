@@ -1,0 +1,38 @@
+"""``python -m sparklite.executor``: start an executor (launched by a backend, not by users)."""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    # Ctrl-C in the driver's terminal reaches the whole process group; it is the driver's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parser = argparse.ArgumentParser(prog="python -m sparklite.executor")
+    parser.add_argument("--driver", required=True, help="driver address host:port")
+    parser.add_argument("--executor-id", required=True)
+    parser.add_argument("--cores", type=int, default=1)
+    parser.add_argument("--app-id", required=True)
+    parser.add_argument("--local-dir", required=True)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind and advertise")
+    parser.add_argument("--parent-pid", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    from sparklite.executor.executor import Executor
+    from sparklite.logs import configure_logging
+    from sparklite.rpc.security import security_from_env
+
+    configure_logging("WARN")
+    executor = Executor(args.executor_id, args.driver, args.cores, args.app_id, args.local_dir,
+                        args.host, security_from_env(), args.parent_pid or None)
+    code = executor.run()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # task threads may still be running user code; they must not keep the process alive
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

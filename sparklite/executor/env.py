@@ -1,0 +1,90 @@
+"""ExecutorEnv: everything a running task reaches through ``TaskContext.env``.
+
+One per executor process (``current_env()``): the config the driver sent, the
+block manager, the broadcast cache, gRPC channels to the driver and to other
+executors' block services, and where shuffle files go.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any, Callable
+
+from sparklite.broadcast import ExecutorBroadcastCache
+from sparklite.config import Settings
+from sparklite.rpc.channels import RpcSecurity, make_channel
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.services import BLOCKS, DRIVER, Stub
+from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
+from sparklite.shuffle.writer import ShuffleWriter
+from sparklite.storage.block_manager import BlockManager
+
+_current: ExecutorEnv | None = None
+
+
+def current_env() -> ExecutorEnv:
+    if _current is None:
+        raise RuntimeError("not running inside a sparklite executor")
+    return _current
+
+
+class ExecutorEnv:
+    def __init__(self, executor_id: str, host: str, app_id: str, local_dir: str, settings: Settings,
+                 security: RpcSecurity, driver_channel: Any, block_address: str,
+                 send: Callable[[pb.ExecutorMessage], None]):
+        global _current
+        self.executor_id = executor_id
+        self.host = host
+        self.app_id = app_id
+        self.local_dir = local_dir
+        self.shuffle_dir = os.path.join(local_dir, "shuffle")
+        os.makedirs(self.shuffle_dir, exist_ok=True)
+        self.settings = settings
+        self.security = security
+        self.block_address = block_address
+        self._send = send
+        self._driver = Stub(driver_channel, DRIVER)
+        self._channels: dict[str, Any] = {}
+        self._channel_lock = threading.Lock()
+        self.force_remote_fetch = bool(settings.get("sparklite.shuffle.forceRemoteFetch"))
+        self.fetch_chunk_size = int(settings.get("sparklite.shuffle.fetchChunkSize"))
+        self.batch_size = int(settings.get("sparklite.shuffle.batchSize"))
+        self.fetch_timeout = float(settings.get("spark.network.timeout"))
+        self.block_manager = BlockManager(executor_id, self._report_block)
+        self.broadcasts = ExecutorBroadcastCache(self.fetch_blob)
+        _current = self
+
+    # ------------------------------------------------------------------ driver
+
+    def fetch_blob(self, key: str) -> bytes:
+        chunks = [c.data for c in self._driver.FetchBlob(pb.BlobRequest(key=key), timeout=self.fetch_timeout)]
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def broadcast_value(self, bid: int) -> Any:
+        return self.broadcasts.get(bid)
+
+    def _report_block(self, block_id: str, level: str, memory_size: int, disk_size: int) -> None:
+        self._send(pb.ExecutorMessage(block_update=pb.BlockUpdate(
+            block_id=block_id, storage_level=level, memory_size=memory_size, disk_size=disk_size)))
+
+    # ------------------------------------------------------------------ peers
+
+    def block_stub(self, address: str) -> Stub:
+        with self._channel_lock:
+            channel = self._channels.get(address)
+            if channel is None:
+                channel = self._channels[address] = make_channel(address, self.security)
+        return Stub(channel, BLOCKS)
+
+    # ------------------------------------------------------------------ shuffle
+
+    def write_shuffle(self, spec: ShuffleWriteSpec, map_index: int, records: Any, context: Any) -> MapStatus:
+        writer = ShuffleWriter(spec, self.shuffle_dir, map_index, context.taskAttemptId(),
+                               self.executor_id, self.host, self.block_address, self.batch_size)
+        return writer.write(records)
+
+    def close(self) -> None:
+        with self._channel_lock:
+            for channel in self._channels.values():
+                channel.close()
+            self._channels.clear()

@@ -1,0 +1,202 @@
+"""Executor: one process that runs tasks for one application.
+
+Life: start the BlockService, open the ``Connect`` stream to the driver,
+register, then handle driver messages in order on the main thread until the
+stream ends — a Shutdown, the driver stopping, or the driver dying (its socket
+closes even on SIGKILL). Then remove the local dir and exit. A watchdog also
+exits if the parent process (local mode) disappears.
+
+Tasks run on ``cores`` worker threads. A stage's binary arrives once per
+stage attempt and is unpickled by each task. Killing a task raises
+``TaskKilled`` inside its thread (between bytecodes).
+
+THREADING: main thread = driver messages; task threads = tasks; a heartbeat
+thread; gRPC threads for the block service and the request stream.
+"""
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import queue
+import shutil
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Iterator
+
+import grpc
+
+from sparklite.config import Settings
+from sparklite.errors import TaskKilled
+from sparklite.executor.env import ExecutorEnv
+from sparklite.executor.task_runner import run_task
+from sparklite.rpc.block_service import BlockServicer
+from sparklite.rpc.channels import RpcSecurity, make_channel, make_server
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.services import BLOCKS, DRIVER, Stub, generic_handler
+
+log = logging.getLogger(__name__)
+
+_CLOSE = None
+
+
+class _Stage:
+    """A stage's binary (received once) and its map locations per attempt.
+
+    The body is unpickled afresh for every task, as PySpark does: closures
+    that keep state in captured objects then behave as they would there, and
+    the cost is small next to running the task.
+    """
+
+    def __init__(self, binary: bytes):
+        self.binary = binary
+        self.map_locations: dict[int, dict[int, list]] = {}
+
+    def body(self) -> Any:
+        return pickle.loads(self.binary)
+
+
+class Executor:
+    def __init__(self, executor_id: str, driver_address: str, cores: int, app_id: str,
+                 app_dir: str, host: str, security: RpcSecurity, parent_pid: int | None = None):
+        self.executor_id = executor_id
+        self.driver_address = driver_address
+        self.cores = cores
+        self.app_id = app_id
+        self.host = host
+        self.security = security
+        self.parent_pid = parent_pid
+        self.local_dir = os.path.join(app_dir, f"executor-{executor_id}")
+        os.makedirs(os.path.join(self.local_dir, "shuffle"), exist_ok=True)
+        self.outbox: queue.Queue = queue.Queue()
+        self.stages: dict[int, _Stage] = {}
+        self.env: ExecutorEnv | None = None
+        self.pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="task")
+        self._task_threads: dict[int, int] = {}
+        self._task_lock = threading.Lock()
+        self._stopped = threading.Event()
+        self._chunk_size = 1 << 20
+
+    # ------------------------------------------------------------------ life
+
+    def run(self) -> int:
+        servicer = BlockServicer(os.path.join(self.local_dir, "shuffle"), lambda: self._chunk_size,
+                                 self._block_bytes)
+        server, port = make_server([generic_handler(BLOCKS, servicer)], self.host, 0, self.security,
+                                   max_workers=16)
+        self.block_address = f"{self.host}:{port}"
+        channel = make_channel(self.driver_address, self.security)
+        if self.parent_pid:
+            threading.Thread(target=self._watch_parent, name="parent-watchdog", daemon=True).start()
+        self.outbox.put(pb.ExecutorMessage(register=pb.RegisterExecutor(
+            executor_id=self.executor_id, host=self.host, block_port=port, cores=self.cores,
+            pid=os.getpid(), local_dir=self.local_dir)))
+        code = 0
+        try:
+            for msg in Stub(channel, DRIVER).Connect(self._outgoing()):
+                if not self._handle(msg, channel):
+                    break
+        except grpc.RpcError as exc:
+            log.info("executor %s: driver connection ended (%s)", self.executor_id, exc.code().name)
+            code = 0 if exc.code() == grpc.StatusCode.CANCELLED else 1
+        finally:
+            self._stopped.set()
+            self.outbox.put(_CLOSE)
+            server.stop(0)
+            shutil.rmtree(self.local_dir, ignore_errors=True)
+        return code
+
+    def _outgoing(self) -> Iterator[pb.ExecutorMessage]:
+        while True:
+            msg = self.outbox.get()
+            if msg is _CLOSE:
+                return
+            yield msg
+
+    def _watch_parent(self) -> None:
+        while not self._stopped.wait(0.5):
+            if os.getppid() != self.parent_pid:
+                log.warning("executor %s: driver process %s is gone; exiting", self.executor_id,
+                            self.parent_pid)
+                shutil.rmtree(self.local_dir, ignore_errors=True)
+                os._exit(1)
+
+    def _heartbeat(self, interval: float) -> None:
+        while not self._stopped.wait(interval):
+            with self._task_lock:
+                running = list(self._task_threads)
+            self.outbox.put(pb.ExecutorMessage(heartbeat=pb.Heartbeat(
+                timestamp_ms=int(time.time() * 1000), running_task_ids=running)))
+
+    # ------------------------------------------------------------------ messages
+
+    def _handle(self, msg: pb.DriverMessage, channel: Any) -> bool:
+        kind = msg.WhichOneof("kind")
+        if kind == "launch_task":
+            self._launch(msg.launch_task)
+        elif kind == "stage_binary":
+            sb = msg.stage_binary
+            stage = self.stages.get(sb.stage_id)
+            if stage is None:
+                stage = self.stages[sb.stage_id] = _Stage(sb.binary)
+            stage.map_locations[sb.stage_attempt] = pickle.loads(sb.map_locations) if sb.map_locations else {}
+        elif kind == "registered":
+            self._registered(msg.registered, channel)
+        elif kind == "kill_task":
+            self._kill(msg.kill_task.task_id, msg.kill_task.reason)
+        elif kind == "remove_stage":
+            self.stages.pop(msg.remove_stage.stage_id, None)
+        elif kind == "remove_shuffle":
+            from sparklite.shuffle.index_file import remove_shuffle
+
+            remove_shuffle(os.path.join(self.local_dir, "shuffle"), msg.remove_shuffle.shuffle_id)
+        elif kind == "remove_broadcast" and self.env is not None:
+            self.env.broadcasts.remove(msg.remove_broadcast.broadcast_id)
+        elif kind == "remove_blocks" and self.env is not None:
+            for block_id in msg.remove_blocks.block_ids:
+                self.env.block_manager.remove(block_id)
+        elif kind == "shutdown":
+            return False
+        return True
+
+    def _registered(self, registered: pb.Registered, channel: Any) -> None:
+        settings = Settings(pickle.loads(registered.conf))
+        from sparklite.logs import configure_logging
+
+        configure_logging(settings.get("sparklite.logLevel"))
+        self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
+                               self.security, channel, self.block_address, self.outbox.put)
+        self._chunk_size = self.env.fetch_chunk_size
+        interval = float(settings.get("spark.executor.heartbeatInterval"))
+        threading.Thread(target=self._heartbeat, args=(interval,), name="heartbeat", daemon=True).start()
+
+    def _launch(self, launch: pb.LaunchTask) -> None:
+        stage = self.stages.get(launch.stage_id)
+        if stage is None:
+            raise RuntimeError(f"task {launch.task_id} of unknown stage {launch.stage_id}")
+        locations = stage.map_locations.get(launch.stage_attempt, {})
+        self.pool.submit(self._run_task, stage, locations, launch)
+
+    def _run_task(self, stage: _Stage, locations: dict[int, list], launch: pb.LaunchTask) -> None:
+        with self._task_lock:
+            self._task_threads[launch.task_id] = threading.get_ident()
+        try:
+            status = run_task(self.env, stage.body, locations, launch)
+        finally:
+            with self._task_lock:
+                self._task_threads.pop(launch.task_id, None)
+        self.outbox.put(pb.ExecutorMessage(task_status=status))
+
+    def _kill(self, task_id: int, reason: str) -> None:
+        with self._task_lock:
+            ident = self._task_threads.get(task_id)
+            if ident is not None:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(TaskKilled))
+
+    def _block_bytes(self, block_id: str) -> bytes | None:
+        if self.env is None:
+            return None
+        values = self.env.block_manager.get(block_id)
+        return None if values is None else pickle.dumps(values, pickle.HIGHEST_PROTOCOL)

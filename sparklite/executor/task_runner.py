@@ -1,0 +1,109 @@
+"""Runs one task attempt and turns its outcome into a TaskStatus.
+
+The user's exception becomes an ExceptionFailure carrying a traceback
+trimmed to the user's own frames (the engine's frames in between are noise to
+them), the exception type's name, and the exception itself when it pickles,
+so the driver can raise something ``except ValueError`` still catches.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import time
+import traceback
+from typing import Any
+
+from sparklite import serializers
+from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.taskcontext import TaskContext
+
+
+
+def _package_dir(name: str) -> str:
+    module = importlib.import_module(name)
+    return os.path.dirname(os.path.abspath(module.__file__ or "")) + os.sep
+
+
+#: frames from these directories are the engine's, not the user's
+_INTERNAL_DIRS = tuple(_package_dir(name) for name in ("sparklite", "cloudpickle"))
+
+
+def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.LaunchTask,
+             cpus: int = 1) -> pb.TaskStatus:
+    context = TaskContext(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
+                          partition_id=launch.partition, attempt_number=launch.attempt_number,
+                          task_attempt_id=launch.task_id, local_properties=dict(launch.local_properties),
+                          cpus=cpus, env=env, map_locations=map_locations)
+    context.fetch_failure = None  # type: ignore[attr-defined]
+    TaskContext._set(context)
+    started = time.perf_counter()
+    status = pb.TaskStatus(task_id=launch.task_id)
+    try:
+        value = body_of().run(launch.partition, context)
+        if context.fetch_failure is not None:  # type: ignore[attr-defined]
+            raise context.fetch_failure  # type: ignore[attr-defined]
+        status.result = _dump_result(value)
+        status.state = pb.FINISHED
+        if context.accumulator_updates:
+            status.accumulator_updates = serializers.dumps(context.accumulator_updates)
+    except TaskKilled as exc:
+        status.state = pb.KILLED
+        status.failure = pickle.dumps(TaskKilledFailure(f"task killed: {exc}", counts=False))
+    except BaseException as exc:
+        status.state = pb.FAILED
+        fetch = context.fetch_failure if isinstance(getattr(context, "fetch_failure", None), FetchFailed) else None  # type: ignore[attr-defined]
+        if fetch is None and isinstance(exc, FetchFailed):
+            fetch = exc
+        status.failure = pickle.dumps(_fetch_failure(fetch) if fetch is not None else _exception_failure(exc))
+    finally:
+        TaskContext._set(None)
+    status.run_seconds = time.perf_counter() - started
+    return status
+
+
+def _dump_result(value: Any) -> bytes:
+    try:
+        return serializers.dumps(value)
+    except Exception as exc:
+        raise TypeError(f"the task's result (a {type(value).__name__}) could not be pickled to send "
+                        f"it to the driver: {exc}") from exc
+
+
+def _fetch_failure(ff: FetchFailed) -> FetchFailure:
+    return FetchFailure(str(ff), counts=False, shuffle_id=ff.shuffle_id, map_index=ff.map_index,
+                        map_task_id=ff.map_task_id, reduce_id=ff.reduce_id, executor_id=ff.executor_id)
+
+
+def user_traceback(exc: BaseException) -> str:
+    """The traceback of ``exc`` without the engine's frames (all frames if none are the user's)."""
+    te = traceback.TracebackException.from_exception(exc, capture_locals=False)
+    chain: list[traceback.TracebackException] = []
+    cur: traceback.TracebackException | None = te
+    while cur is not None and len(chain) < 5:
+        chain.append(cur)
+        cur = cur.__cause__ or (None if cur.__suppress_context__ else cur.__context__)
+    parts: list[str] = []
+    for i, item in enumerate(reversed(chain)):
+        frames = [f for f in item.stack if not f.filename.startswith(_INTERNAL_DIRS)]
+        stack = traceback.StackSummary.from_list(frames or list(item.stack))
+        if i:
+            parts.append("\nThe above exception was the direct cause of the following exception:\n\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(stack.format())
+        parts.extend(item.format_exception_only())
+    return "".join(parts)
+
+
+def _exception_failure(exc: BaseException) -> ExceptionFailure:
+    remote_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
+    tb = user_traceback(exc)
+    try:
+        exc_bytes = pickle.dumps(exc)
+        pickle.loads(exc_bytes)
+    except Exception:
+        exc_bytes = b""
+    message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    return ExceptionFailure(message, counts=True, remote_type=remote_type, remote_traceback=tb,
+                            exception_bytes=exc_bytes)

@@ -1,0 +1,90 @@
+"""Writing RDDs out (mixin of RDD): saveAsTextFile through fsspec.
+
+Each task writes its own ``part-NNNNN`` under a temporary name and renames
+it, so a retried or duplicated attempt never leaves a half-written part; the
+driver writes ``_SUCCESS`` last. An existing output path is refused, as
+Hadoop's output committer does. File systems that live inside one process
+(``memory://``) are written by the driver from the partitions' lines.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+if TYPE_CHECKING:
+    from sparklite.rdd.rdd import RDD
+
+#: Hadoop codec class names (and short names) -> (fsspec compression, file suffix)
+CODECS = {
+    "org.apache.hadoop.io.compress.GzipCodec": ("gzip", ".gz"),
+    "org.apache.hadoop.io.compress.BZip2Codec": ("bz2", ".bz2"),
+    "org.apache.hadoop.io.compress.DefaultCodec": ("zlib", ".deflate"),
+    "org.apache.hadoop.io.compress.Lz4Codec": ("lz4", ".lz4"),
+    "org.apache.hadoop.io.compress.SnappyCodec": ("snappy", ".snappy"),
+    "org.apache.hadoop.io.compress.ZStandardCodec": ("zstd", ".zst"),
+    "gzip": ("gzip", ".gz"), "bz2": ("bz2", ".bz2"), "zstd": ("zstd", ".zst"),
+}
+
+
+def _codec(name: str | None) -> tuple[str | None, str]:
+    if name is None:
+        return None, ""
+    if name not in CODECS:
+        raise ValueError(f"unknown compressionCodecClass {name!r}; use one of {', '.join(CODECS)}")
+    compression, suffix = CODECS[name]
+    from fsspec.compression import compr
+
+    if compression not in compr:
+        raise ValueError(f"compression {compression!r} needs an extra package (fsspec has no codec "
+                         f"for it installed)")
+    return compression, suffix
+
+
+def _encode(x: Any) -> bytes:
+    return x if isinstance(x, bytes) else str(x).encode("utf-8")
+
+
+def _write_part(url: str, compression: str | None, lines: Iterator[bytes]) -> None:
+    import fsspec
+
+    tmp = url.rsplit("/", 1)
+    tmp_url = f"{tmp[0]}/.{tmp[1]}.tmp"
+    with fsspec.open(tmp_url, "wb", compression=compression) as f:
+        for line in lines:
+            f.write(line)
+            f.write(b"\n")
+    fs, path = fsspec.core.url_to_fs(tmp_url)
+    fs.mv(path, fs._strip_protocol(url))
+
+
+class OutputMixin:
+    def saveAsTextFile(self: RDD, path: str, compressionCodecClass: str | None = None) -> None:
+        """Save this RDD as text files, one ``part-NNNNN`` per partition, using ``str`` of elements.
+
+        >>> import tempfile, os
+        >>> out = os.path.join(tempfile.mkdtemp(), "out")
+        >>> sc.parallelize(["a", "b", 3], 2).saveAsTextFile(out)
+        >>> sorted(os.listdir(out))
+        ['_SUCCESS', 'part-00000', 'part-00001']
+        >>> sorted(sc.textFile(out).collect())
+        ['3', 'a', 'b']
+        """
+        import fsspec.core
+
+        compression, suffix = _codec(compressionCodecClass)
+        fs, fspath = fsspec.core.url_to_fs(path)
+        if fs.exists(fspath):
+            raise FileExistsError(f"Output directory {path} already exists")
+        fs.makedirs(fspath, exist_ok=False)
+        base = fs.unstrip_protocol(fspath).rstrip("/")
+        proto = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        if proto == "memory":
+            for i, part in enumerate(self.ctx.run_job(self, lambda it: [_encode(x) for x in it])):
+                _write_part(f"{base}/part-{i:05d}{suffix}", compression, iter(part))
+        else:
+            def write(index: int, iterator: Iterator[Any]) -> Iterator[int]:
+                _write_part(f"{base}/part-{index:05d}{suffix}", compression, map(_encode, iterator))
+                yield index
+
+            self.mapPartitionsWithIndex(write).count()
+        with fs.open(f"{fspath.rstrip('/')}/_SUCCESS", "wb"):
+            pass

@@ -1,0 +1,1 @@
+"""gRPC plumbing: the proto contract, auth, channels and thin servicers."""

@@ -1,0 +1,56 @@
+"""Where an application's RPC security comes from: config on the driver, environment on executors.
+
+The secret reaches executors through their environment (never argv, which
+any local user can read with ps). Local mode always has a secret: one is
+generated per application unless configured.
+"""
+from __future__ import annotations
+
+import os
+
+from sparklite.errors import ConfigError
+from sparklite.rpc.auth import generate_secret
+from sparklite.rpc.channels import RpcSecurity, TLSConfig
+
+SECRET_ENV = "SPARKLITE_AUTH_SECRET"
+TLS_ENV = {"cert": "SPARKLITE_TLS_CERT", "key": "SPARKLITE_TLS_KEY", "ca": "SPARKLITE_TLS_CA"}
+TLS_NAME_ENV = "SPARKLITE_TLS_SERVER_NAME"
+
+
+def security_from_env() -> RpcSecurity:
+    secret = os.environ.get(SECRET_ENV) or None
+    paths = {k: os.environ.get(v) for k, v in TLS_ENV.items()}
+    tls = TLSConfig(**paths) if all(paths.values()) else None  # type: ignore[arg-type]
+    return RpcSecurity(secret, tls, os.environ.get(TLS_NAME_ENV) or None)
+
+
+def security_env(security: RpcSecurity) -> dict[str, str]:
+    env: dict[str, str] = {}
+    if security.secret:
+        env[SECRET_ENV] = security.secret
+    if security.tls is not None:
+        env.update({TLS_ENV["cert"]: security.tls.cert, TLS_ENV["key"]: security.tls.key,
+                    TLS_ENV["ca"]: security.tls.ca})
+    if security.tls_server_name:
+        env[TLS_NAME_ENV] = security.tls_server_name
+    return env
+
+
+def read_secret(settings: object) -> str | None:
+    """The configured secret (inline or from a file), or None."""
+    secret = settings.get("spark.authenticate.secret")  # type: ignore[attr-defined]
+    path = settings.get("sparklite.authenticate.secretFile")  # type: ignore[attr-defined]
+    if not secret and path:
+        try:
+            with open(os.path.expanduser(path), encoding="utf-8") as f:
+                secret = f.read().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read sparklite.authenticate.secretFile {path}: {exc}") from None
+        if not secret:
+            raise ConfigError(f"sparklite.authenticate.secretFile {path} is empty")
+    return secret or None
+
+
+def local_security(settings: object) -> RpcSecurity:
+    """Local mode: the configured secret, else a fresh one for this application."""
+    return RpcSecurity(read_secret(settings) or generate_secret(), None)

@@ -1,0 +1,1 @@
+"""Scheduling: DAGScheduler (stages), TaskScheduler (tasks on slots), backends (executors)."""

@@ -1,0 +1,441 @@
+"""DAGScheduler: turns an action into stages, runs them in dependency order, repairs lost output.
+
+Model
+-----
+A job's final RDD is cut at every ShuffleDependency: the part after the last
+cut is the ResultStage; each shuffle gets a ShuffleMapStage, shared by all
+jobs of the context, whose outputs are tracked by the MapOutputTracker. A stage
+is submitted once all its parents are available; it runs only its *missing*
+partitions, so a later job re-using a shuffle skips the stage, and a stage
+whose outputs were partly lost reruns exactly those partitions.
+
+Failure semantics
+-----------------
+* A task that keeps failing aborts its stage after ``spark.task.maxFailures``
+  attempts (counted by the TaskSetManager); every job needing the stage fails
+  with the user's remote traceback.
+* A FetchFailure stops the reading stage's attempt, unregisters the missing
+  map output (and every output of the executor it came from), parks both
+  stages in ``failed``, and resubmits them shortly after; the map stage reruns
+  its missing partitions and the reduce stage resumes once it is available.
+  ``MAX_CONSECUTIVE_STAGE_ATTEMPTS`` fetch-failed attempts abort the stage.
+* Executor loss unregisters that executor's map outputs and cached blocks;
+  running task sets re-pend its tasks (not counted as failures).
+
+THREADING: every method runs on the scheduler thread (see event_loop.py),
+so none of the state below needs a lock.
+
+Checklist when changing this module: a job must end (succeed or fail) exactly
+once; a stage leaves ``running`` before it is resubmitted; when you add a data
+structure, clear it in ``_cleanup_job`` and check it in ``assert_no_state_left``.
+"""
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from typing import Any, Callable
+
+from sparklite import serializers
+from sparklite.errors import (ExceptionFailure, FetchFailure, JobCancelledError, SparkliteError,
+                              TaskFailure, job_error)
+from sparklite.rdd.dependency import NarrowDependency, ShuffleDependency
+from sparklite.scheduler import events as ev
+from sparklite.scheduler.job import ActiveJob
+from sparklite.scheduler.map_output_tracker import MapOutputTracker
+from sparklite.scheduler.stage import ResultStage, ShuffleMapStage, Stage
+from sparklite.scheduler.task import ResultBody, ShuffleMapBody, TaskLaunch, TaskSet
+from sparklite.shuffle.map_status import ShuffleWriteSpec
+
+log = logging.getLogger(__name__)
+
+MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4
+RESUBMIT_DELAY = 0.1
+
+
+class DAGScheduler:
+    def __init__(self, task_scheduler: Any, tracker: MapOutputTracker, block_master: Any,
+                 accumulators: Any, post_delayed: Callable[[float, Any], None],
+                 listener: Any = None):
+        self.task_scheduler = task_scheduler
+        task_scheduler.dag = self
+        self.tracker = tracker
+        self.block_master = block_master
+        self.accumulators = accumulators
+        self._post_delayed = post_delayed
+        #: receives job/stage/task lifecycle calls (progress bar, status tracker)
+        self.listener = listener
+        self._next_stage_id = 0
+        #: stage id -> stage, for every stage some active job needs (+ shuffle stages kept for reuse)
+        self.stages: dict[int, Stage] = {}
+        #: shuffle id -> its map stage; kept across jobs so later jobs reuse outputs
+        self.shuffle_stages: dict[int, ShuffleMapStage] = {}
+        self.waiting: set[Stage] = set()
+        self.running: set[Stage] = set()
+        self.failed: set[Stage] = set()
+        self.jobs: dict[int, ActiveJob] = {}
+        self._resubmit_scheduled = False
+
+    # ================================================================= events
+
+    def handle(self, event: Any) -> None:
+        if isinstance(event, ev.JobSubmitted):
+            self.job_submitted(event)
+        elif isinstance(event, ev.JobCancelled):
+            self.cancel_jobs([event.job_id], event.reason)
+        elif isinstance(event, ev.JobGroupCancelled):
+            ids = [j.job_id for j in self.jobs.values() if j.group_id == event.group_id]
+            self.cancel_jobs(ids, event.reason)
+        elif isinstance(event, ev.AllJobsCancelled):
+            self.cancel_jobs(list(self.jobs), event.reason)
+        elif isinstance(event, ev.FailedStagesResubmitted):
+            self.resubmit_failed_stages()
+        else:
+            raise TypeError(f"DAGScheduler cannot handle {event!r}")
+
+    # ================================================================= stage graph
+
+    def _new_stage_id(self) -> int:
+        sid = self._next_stage_id
+        self._next_stage_id += 1
+        return sid
+
+    @staticmethod
+    def _shuffle_deps_of(rdd: Any) -> list[ShuffleDependency]:
+        """The shuffle dependencies reachable from ``rdd`` through narrow ones (explicit stack)."""
+        found: dict[int, ShuffleDependency] = {}
+        seen: set[int] = set()
+        stack = [rdd]
+        while stack:
+            r = stack.pop()
+            if id(r) in seen:
+                continue
+            seen.add(id(r))
+            for dep in r.dependencies():
+                if isinstance(dep, ShuffleDependency):
+                    found.setdefault(dep.shuffle_id, dep)
+                else:
+                    stack.append(dep.rdd)
+        return list(found.values())
+
+    def _parent_stages(self, rdd: Any, job_id: int) -> tuple[list[Stage], list[int]]:
+        deps = self._shuffle_deps_of(rdd)
+        return [self._shuffle_stage_for(d, job_id) for d in deps], [d.shuffle_id for d in deps]
+
+    def _shuffle_stage_for(self, dep: ShuffleDependency, job_id: int) -> ShuffleMapStage:
+        """The map stage of ``dep``, creating it and its missing ancestors oldest first."""
+        if dep.shuffle_id in self.shuffle_stages:
+            return self.shuffle_stages[dep.shuffle_id]
+        # find ancestors without a stage, then create them from the oldest (no recursion)
+        order: list[ShuffleDependency] = []
+        stack, seen = [dep], set()
+        while stack:
+            d = stack.pop()
+            if d.shuffle_id in seen or d.shuffle_id in self.shuffle_stages:
+                continue
+            seen.add(d.shuffle_id)
+            order.append(d)
+            stack.extend(self._shuffle_deps_of(d.rdd))
+        for d in reversed(order):
+            if d.shuffle_id in self.shuffle_stages:
+                continue
+            parents, parent_ids = self._parent_stages(d.rdd, job_id)
+            n = len(d.rdd.partitions())
+            stage = ShuffleMapStage(self._new_stage_id(), d.rdd, n, parents, job_id, parent_ids, d)
+            self.tracker.register_shuffle(d.shuffle_id, n)
+            self.shuffle_stages[d.shuffle_id] = stage
+            self.stages[stage.id] = stage
+        return self.shuffle_stages[dep.shuffle_id]
+
+    def _mark_job_on_ancestors(self, stage: Stage, job_id: int) -> None:
+        stack, seen = [stage], set()
+        while stack:
+            s = stack.pop()
+            if s.id not in seen:
+                seen.add(s.id)
+                s.job_ids.add(job_id)
+                stack.extend(s.parents)
+
+    def _is_available(self, stage: Stage) -> bool:
+        if isinstance(stage, ShuffleMapStage):
+            return self.tracker.is_available(stage.shuffle_id)
+        return False
+
+    # ================================================================= jobs
+
+    def job_submitted(self, event: ev.JobSubmitted) -> None:
+        try:
+            parents, parent_ids = self._parent_stages(event.rdd, event.job_id)
+            stage = ResultStage(self._new_stage_id(), event.rdd, event.func, event.partitions, parents,
+                                event.job_id, parent_ids)
+        except Exception as exc:  # planning failed: missing input path, bad partitioner...
+            event.waiter.job_failed(exc)
+            return
+        job = ActiveJob(event.job_id, stage, event.waiter, event.properties)
+        stage.active_job = job
+        self.stages[stage.id] = stage
+        self.jobs[job.job_id] = job
+        self._mark_job_on_ancestors(stage, job.job_id)
+        self._notify("job_started", job, stage)
+        if job.num_partitions == 0:
+            self._finish_job(job)
+            return
+        self.submit_stage(stage)
+
+    def _finish_job(self, job: ActiveJob) -> None:
+        self._cleanup_job(job)
+        self._notify("job_ended", job, None)
+
+    def _fail_job(self, job: ActiveJob, error: BaseException) -> None:
+        job.waiter.job_failed(error)
+        self._cleanup_job(job)
+        self._notify("job_ended", job, error)
+
+    def _cleanup_job(self, job: ActiveJob) -> None:
+        self.jobs.pop(job.job_id, None)
+        for stage in list(self.stages.values()):
+            stage.job_ids.discard(job.job_id)
+            if stage.job_ids:
+                continue
+            if stage in self.running:
+                self.task_scheduler.cancel_stage(stage.id, "no job needs this stage any more")
+            self.running.discard(stage)
+            self.waiting.discard(stage)
+            self.failed.discard(stage)
+            if isinstance(stage, ResultStage):
+                del self.stages[stage.id]
+
+    def cancel_jobs(self, job_ids: list[int], reason: str) -> None:
+        for job_id in job_ids:
+            job = self.jobs.get(job_id)
+            if job is not None:
+                self._fail_job(job, JobCancelledError(f"Job {job_id} cancelled: {reason}"))
+
+    def stop(self, reason: str) -> None:
+        for job in list(self.jobs.values()):
+            self._fail_job(job, JobCancelledError(f"Job {job.job_id} cancelled because {reason}"))
+
+    # ================================================================= stages
+
+    def submit_stage(self, stage: Stage) -> None:
+        if stage in self.waiting or stage in self.running or stage in self.failed:
+            return
+        if not stage.job_ids:
+            return
+        missing = [p for p in stage.parents if not self._is_available(p)]
+        if not missing:
+            self._submit_missing_tasks(stage)
+            return
+        for parent in missing:
+            self.submit_stage(parent)
+        self.waiting.add(stage)
+
+    def _missing_partitions(self, stage: Stage) -> list[int]:
+        if isinstance(stage, ShuffleMapStage):
+            return self.tracker.missing(stage.shuffle_id)
+        assert isinstance(stage, ResultStage)
+        job = stage.active_job
+        return [p for i, p in enumerate(stage.partitions) if not job.finished[i]]
+
+    def _stage_binary(self, stage: Stage) -> bytes:
+        if stage.binary is None:
+            if isinstance(stage, ShuffleMapStage):
+                dep = stage.shuffle_dep
+                spec = ShuffleWriteSpec(dep.shuffle_id, dep.partitioner, dep.aggregator, dep.map_side_combine)
+                body: Any = ShuffleMapBody(stage.rdd, spec)
+                what = f"the lineage of shuffle stage {stage.id} ({_rdd_label(stage.rdd)})"
+            else:
+                assert isinstance(stage, ResultStage)
+                body = ResultBody(stage.rdd, stage.func)
+                what = f"the lineage of result stage {stage.id} ({_rdd_label(stage.rdd)})"
+            stage.binary = serializers.dumps_closure(body, what)
+        return stage.binary
+
+    def _submit_missing_tasks(self, stage: Stage) -> None:
+        partitions = self._missing_partitions(stage)
+        try:
+            binary = self._stage_binary(stage)
+            preferred = [self._preferred_locations(stage.rdd, p) for p in partitions]
+        except Exception as exc:
+            self._abort_stage(stage, f"Stage {stage.id} could not be prepared: {exc}", exc)
+            return
+        stage.latest_attempt += 1
+        stage.pending_partitions = set(partitions)
+        if not partitions:
+            self._stage_completed(stage)
+            return
+        self.running.add(stage)
+        job_id = min(stage.job_ids)
+        job = self.jobs.get(job_id)
+        locations = {sid: self.tracker.statuses(sid) for sid in stage.parent_shuffle_ids}
+        task_set = TaskSet(
+            stage_id=stage.id, stage_attempt=stage.latest_attempt, job_id=job_id,
+            partitions=partitions, preferred_executors=[p for p in preferred],
+            preferred_hosts=[[] for _ in partitions], binary=binary,
+            map_locations=pickle.dumps(locations, serializers.PROTOCOL),
+            is_shuffle_map=isinstance(stage, ShuffleMapStage),
+            properties=dict(job.properties) if job else {}, priority=(job_id, stage.id))
+        self._notify("stage_submitted", stage, len(partitions))
+        log.debug("submitting stage %d attempt %d: %d tasks", stage.id, stage.latest_attempt, len(partitions))
+        self.task_scheduler.submit_tasks(task_set)
+
+    def _preferred_locations(self, rdd: Any, partition: int) -> list[str]:
+        """Executors caching this partition, or (through narrow deps) its first cached ancestor."""
+        stack = [(rdd, partition)]
+        seen: set[tuple[int, int]] = set()
+        while stack:
+            r, p = stack.pop(0)
+            if (id(r), p) in seen:
+                continue
+            seen.add((id(r), p))
+            if r._storage_level.is_valid and self.block_master is not None:
+                holders = self.block_master.executors_with(f"rdd_{r._rdd_id}_{p}")
+                if holders:
+                    return holders
+            for dep in r.dependencies():
+                if isinstance(dep, NarrowDependency):
+                    stack.extend((dep.rdd, q) for q in dep.get_parents(p))
+        return []
+
+    def _stage_completed(self, stage: Stage) -> None:
+        self.running.discard(stage)
+        stage.fetch_failed_attempts.clear()
+        self._notify("stage_completed", stage, None)
+        if isinstance(stage, ShuffleMapStage):
+            if not self.tracker.is_available(stage.shuffle_id):
+                # outputs were lost while the stage ran (executor died): run what is missing
+                self.submit_stage(stage)
+                return
+            for child in sorted(self.waiting, key=lambda s: s.first_job_id):
+                if stage in child.parents:
+                    self.waiting.discard(child)
+                    self.submit_stage(child)
+
+    def _abort_stage(self, stage: Stage, message: str, cause: BaseException | None = None,
+                     failure: TaskFailure | None = None) -> None:
+        if isinstance(cause, SparkliteError):
+            error: BaseException = cause
+        elif isinstance(failure, ExceptionFailure):
+            error = job_error(f"{message}\n{failure.remote_traceback}", failure.remote_traceback,
+                              failure.remote_type, failure.exception())
+        else:
+            error = job_error(message, cause=cause if isinstance(cause, Exception) else None)
+        self.running.discard(stage)
+        for job in [self.jobs[j] for j in sorted(stage.job_ids) if j in self.jobs]:
+            self._fail_job(job, error)
+
+    # ================================================================= task outcomes
+
+    def task_succeeded(self, launch: TaskLaunch, task_set: TaskSet, result: bytes,
+                       accumulator_updates: bytes) -> None:
+        stage = self.stages.get(launch.stage_id)
+        if stage is None:
+            return
+        if accumulator_updates:
+            self.accumulators.merge(stage.id, launch.partition, pickle.loads(accumulator_updates))
+        self._notify("task_ended", stage, launch, True)
+        if isinstance(stage, ResultStage):
+            job = stage.active_job
+            index = stage.output_index[launch.partition]
+            if job is None or job.finished[index] or job.job_id not in self.jobs:
+                return
+            job.finished[index] = True
+            job.num_finished += 1
+            job.waiter.task_succeeded(index, result)
+            stage.pending_partitions.discard(launch.partition)
+            if job.num_finished == job.num_partitions:
+                self.running.discard(stage)
+                self._notify("stage_completed", stage, None)
+                self._finish_job(job)
+            return
+        assert isinstance(stage, ShuffleMapStage)
+        if launch.executor_id not in self.task_scheduler.executors:
+            return  # its executor died after reporting; the output is gone with it
+        self.tracker.register_map_output(stage.shuffle_id, launch.partition, pickle.loads(result))
+        stage.pending_partitions.discard(launch.partition)
+        if stage in self.running and not stage.pending_partitions:
+            self._stage_completed(stage)
+
+    def fetch_failed(self, launch: TaskLaunch, failure: FetchFailure) -> None:
+        stage = self.stages.get(launch.stage_id)
+        map_stage = self.shuffle_stages.get(failure.shuffle_id)
+        if stage is None or map_stage is None:
+            return
+        self._notify("task_ended", stage, launch, False)
+        if launch.stage_attempt != stage.latest_attempt:
+            log.info("ignoring fetch failure from stale attempt %d of stage %d", launch.stage_attempt, stage.id)
+        else:
+            log.warning("stage %d attempt %d: %s; resubmitting map stage %d", stage.id,
+                        launch.stage_attempt, failure.message, map_stage.id)
+            self.task_scheduler.cancel_stage(stage.id, "fetch failed", kill_running=False)
+            self.running.discard(stage)
+            stage.fetch_failed_attempts.add(launch.stage_attempt)
+            if len(stage.fetch_failed_attempts) >= MAX_CONSECUTIVE_STAGE_ATTEMPTS:
+                self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number "
+                                         f"of times: {MAX_CONSECUTIVE_STAGE_ATTEMPTS}. Most recent "
+                                         f"failure reason: {failure.message}")
+                return
+            self.failed.add(stage)
+            self.failed.add(map_stage)
+        if failure.map_index >= 0:
+            self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
+        if failure.executor_id:
+            self.tracker.remove_outputs_on_executor(failure.executor_id)
+        if self.failed and not self._resubmit_scheduled:
+            self._resubmit_scheduled = True
+            self._post_delayed(RESUBMIT_DELAY, ev.FailedStagesResubmitted())
+
+    def resubmit_failed_stages(self) -> None:
+        self._resubmit_scheduled = False
+        stages = sorted(self.failed, key=lambda s: (s.first_job_id, s.id))
+        self.failed.clear()
+        for stage in stages:
+            self.submit_stage(stage)
+
+    def task_set_failed(self, task_set: TaskSet, message: str, failure: TaskFailure) -> None:
+        stage = self.stages.get(task_set.stage_id)
+        if stage is None or task_set.stage_attempt != stage.latest_attempt:
+            return
+        self.task_scheduler.cancel_stage(stage.id, "stage aborted")
+        job_ids = sorted(stage.job_ids)
+        self._abort_stage(stage, f"Job {job_ids[0] if job_ids else '?'} aborted due to stage "
+                                 f"failure: {message}", failure=failure)
+
+    def executor_lost(self, executor_id: str, reason: str, resubmitted: dict[int, list[int]]) -> None:
+        lost = self.tracker.remove_outputs_on_executor(executor_id)
+        if self.block_master is not None:
+            self.block_master.remove_executor(executor_id)
+        for stage_id, partitions in resubmitted.items():
+            stage = self.stages.get(stage_id)
+            if stage is not None and stage in self.running:
+                stage.pending_partitions.update(partitions)
+        if lost:
+            log.warning("executor %s lost (%s): map outputs lost for shuffles %s", executor_id,
+                        reason, sorted(lost))
+
+    # ================================================================= inspection
+
+    def _notify(self, method: str, *args: Any) -> None:
+        if self.listener is not None:
+            try:
+                getattr(self.listener, method)(*args)
+            except Exception:  # a UI bug must never break scheduling
+                log.exception("listener %s failed", method)
+
+    def assert_no_state_left(self) -> None:
+        """For tests: after every job ended, nothing job-scoped may remain."""
+        leftovers = {"jobs": self.jobs, "waiting": self.waiting, "running": self.running,
+                     "failed": self.failed,
+                     "result stages": [s for s in self.stages.values() if isinstance(s, ResultStage)]}
+        remaining = {k: v for k, v in leftovers.items() if v}
+        if remaining:
+            raise AssertionError(f"scheduler state left behind: {remaining}")
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"jobs": sorted(self.jobs), "running": sorted(s.id for s in self.running),
+                "waiting": sorted(s.id for s in self.waiting), "time": time.time()}
+
+
+def _rdd_label(rdd: Any) -> str:
+    name = getattr(rdd, "_name", None)
+    return f"{type(rdd).__name__}[{rdd._rdd_id}]" + (f" {name}" if name else "")

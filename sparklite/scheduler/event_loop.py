@@ -1,0 +1,117 @@
+"""The scheduler thread: one queue of events, handled one at a time.
+
+Every mutation of DAGScheduler/TaskScheduler state happens in ``handler``
+on this thread, which is what lets those classes go without locks. Timers
+(resubmitting failed stages, locality waits, heartbeat checks) are delayed
+events kept in a heap and fed through the same queue. ``SyncEventLoop``
+handles each event inside ``post`` for tests that drive the scheduler by hand.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+_STOP = object()
+
+
+class EventLoop:
+    def __init__(self, name: str, handler: Callable[[Any], None]):
+        self._handler = handler
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._timers: list[tuple[float, int, Any]] = []
+        self._timer_seq = itertools.count()
+        self._timer_lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._stopped = threading.Event()
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def post(self, event: Any) -> None:
+        self._queue.put(event)
+
+    def post_delayed(self, delay: float, event: Any) -> None:
+        with self._timer_lock:
+            heapq.heappush(self._timers, (time.monotonic() + delay, next(self._timer_seq), event))
+        self._queue.put(None)  # wake the loop so it recomputes its timeout
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._queue.put(_STOP)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread.is_alive()
+
+    def on_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def _next_timeout(self) -> float | None:
+        with self._timer_lock:
+            if not self._timers:
+                return None
+            return max(0.0, self._timers[0][0] - time.monotonic())
+
+    def _due_timers(self) -> list[Any]:
+        now = time.monotonic()
+        due = []
+        with self._timer_lock:
+            while self._timers and self._timers[0][0] <= now:
+                due.append(heapq.heappop(self._timers)[2])
+        return due
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self._queue.get(timeout=self._next_timeout())
+            except queue.Empty:
+                event = None
+            if event is _STOP:
+                break
+            batch = self._due_timers()
+            if event is not None:
+                batch.append(event)
+            for item in batch:
+                try:
+                    self._handler(item)
+                except BaseException as exc:  # the loop must survive a bug in one handler
+                    log.exception("scheduler event %r failed", item)
+                    self.error = exc
+        self._stopped.set()
+
+
+class SyncEventLoop:
+    """Handles events synchronously inside ``post``; timers fire on ``run_timers``."""
+
+    def __init__(self, handler: Callable[[Any], None]):
+        self._handler = handler
+        self.timers: list[tuple[float, Any]] = []
+
+    def start(self) -> None:
+        pass
+
+    def post(self, event: Any) -> None:
+        self._handler(event)
+
+    def post_delayed(self, delay: float, event: Any) -> None:
+        self.timers.append((delay, event))
+
+    def run_timers(self) -> None:
+        timers, self.timers = self.timers, []
+        for _, event in timers:
+            self._handler(event)
+
+    def stop(self, timeout: float = 0) -> None:
+        pass
+
+    def on_thread(self) -> bool:
+        return True

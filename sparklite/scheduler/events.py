@@ -1,0 +1,99 @@
+"""Events the scheduler thread consumes, named in the past tense (what happened).
+
+Every mutation of scheduler state is a reaction to one of these, handled one
+at a time on the scheduler thread; no other thread touches that state.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass(frozen=True)
+class JobSubmitted:
+    job_id: int
+    rdd: Any
+    func: Callable[[Any], Any]
+    partitions: list[int]
+    waiter: Any
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JobCancelled:
+    job_id: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class JobGroupCancelled:
+    group_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class AllJobsCancelled:
+    reason: str
+
+
+@dataclass(frozen=True)
+class ExecutorRegistered:
+    executor_id: str
+    host: str
+    cores: int
+    block_address: str
+
+
+@dataclass(frozen=True)
+class ExecutorLost:
+    executor_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class StatusUpdated:
+    """A task attempt ended on an executor (finished, failed or killed)."""
+
+    executor_id: str
+    task_id: int
+    state: int
+    result: bytes
+    accumulator_updates: bytes
+    failure: bytes
+
+
+@dataclass(frozen=True)
+class BlockUpdated:
+    executor_id: str
+    block_id: str
+    storage_level: str
+    memory_size: int
+    disk_size: int
+
+
+@dataclass(frozen=True)
+class FailedStagesResubmitted:
+    """Timer: retry the stages parked after a fetch failure."""
+
+
+@dataclass(frozen=True)
+class OffersRevived:
+    """Timer: offer free slots again (a locality wait may have expired)."""
+
+
+@dataclass(frozen=True)
+class HeartbeatsChecked:
+    """Timer: expire executors that have been silent for spark.network.timeout."""
+
+
+@dataclass(frozen=True)
+class CallRequested:
+    """Run ``func`` on the scheduler thread and hand its result to ``reply`` (inspection, tests)."""
+
+    func: Callable[[], Any]
+    reply: Any
+
+
+@dataclass(frozen=True)
+class StopRequested:
+    reason: str = "SparkContext was shut down"

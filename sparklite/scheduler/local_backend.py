@@ -1,0 +1,156 @@
+"""local[N] / local[*]: N single-core executor processes on this machine.
+
+Executors are real processes (the GIL rules out threads for CPU work) started
+with ``python -m sparklite.executor``; they connect back over loopback gRPC
+with the application's secret, which travels in their environment, never on
+the command line. A monitor thread reaps processes that exit. A lost
+executor is replaced by a new one with a new id (stale messages from the old
+id can then never be confused with the new one). If executors keep dying
+before they register, the application fails with that message rather than
+respawning forever.
+
+Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
+process group, and it must cancel the driver's job, not kill the executors.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from typing import Any, Callable
+
+from sparklite.scheduler.backend import EndpointBackend
+from sparklite.rpc.security import SECRET_ENV
+from sparklite.scheduler.driver_endpoint import DriverEndpoint
+
+log = logging.getLogger(__name__)
+
+#: executor processes that may die before registering, per configured executor, before giving up
+MAX_STARTUP_DEATHS_PER_EXECUTOR = 3
+
+
+def _user_paths() -> list[str]:
+    """Import paths of the driver beyond the interpreter's own, so executors can import what
+    the driver imports (modules next to the user's script, a test suite's packages)."""
+    own = tuple(p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix} if p)
+    paths = [os.getcwd()] + [p for p in sys.path if p and not p.startswith(own)]
+    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
+
+
+class LocalBackend(EndpointBackend):
+    def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
+                 app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None):
+        super().__init__(endpoint, fail_app)
+        self.num_executors = num_executors
+        self.app_id = app_id
+        self.app_dir = app_dir
+        self._secret = secret
+        self._extra_env = dict(extra_env or {})
+        self._driver_address = ""
+        self._procs: dict[str, subprocess.Popen] = {}
+        self._registered: set[str] = set()
+        self._next_id = 0
+        self._startup_deaths = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._monitor = threading.Thread(target=self._watch, name="local-backend-monitor", daemon=True)
+        self._failed = False
+
+    def default_parallelism(self) -> int:
+        return self.num_executors
+
+    def start(self, driver_address: str) -> None:
+        self._driver_address = driver_address
+        for _ in range(self.num_executors):
+            self._spawn()
+        self._monitor.start()
+
+    def on_registered(self, executor_id: str) -> None:
+        with self._lock:
+            self._registered.add(executor_id)
+            self._startup_deaths = 0
+
+    def _spawn(self) -> None:
+        with self._lock:
+            executor_id = str(self._next_id)
+            self._next_id += 1
+        env = dict(os.environ)
+        env.update(self._extra_env)
+        env[SECRET_ENV] = self._secret
+        env["PYTHONHASHSEED"] = "0"
+        env["PYTHONPATH"] = os.pathsep.join(_user_paths())
+        cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
+               "--executor-id", executor_id, "--cores", "1", "--app-id", self.app_id,
+               "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
+        with self._lock:
+            self._procs[executor_id] = proc
+        log.debug("started executor %s (pid %d)", executor_id, proc.pid)
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.1):
+            with self._lock:
+                exited = [(eid, p) for eid, p in self._procs.items() if p.poll() is not None]
+            for executor_id, proc in exited:
+                self._reap(executor_id, proc, f"process exited with code {proc.returncode}")
+
+    def _reap(self, executor_id: str, proc: subprocess.Popen, reason: str) -> None:
+        with self._lock:
+            if self._procs.get(executor_id) is not proc:
+                return
+            del self._procs[executor_id]
+            registered = executor_id in self._registered
+            self._registered.discard(executor_id)
+            if not registered:
+                self._startup_deaths += 1
+            too_many = self._startup_deaths >= MAX_STARTUP_DEATHS_PER_EXECUTOR * self.num_executors
+        shutil.rmtree(os.path.join(self.app_dir, f"executor-{executor_id}"), ignore_errors=True)
+        if self._stopping.is_set():
+            return
+        if registered:
+            # the endpoint notices the closed stream too; this covers a stream that lingers
+            self.endpoint.remove_executor(executor_id, reason)
+        if too_many:
+            if not self._failed:
+                self._failed = True
+                self._fail_app(f"executors keep dying before they register (last: executor "
+                               f"{executor_id}, {reason}); see their output above")
+            return
+        log.warning("executor %s %s; starting a replacement", executor_id, reason)
+        self._spawn()
+
+    def executor_lost(self, executor_id: str, reason: str) -> None:
+        """The driver gave up on this executor: make sure its process is gone (the monitor replaces it)."""
+        with self._lock:
+            proc = self._procs.get(executor_id)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+
+    def process_ids(self) -> dict[str, int]:
+        with self._lock:
+            return {eid: p.pid for eid, p in self._procs.items()}
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self.endpoint.stop()
+        deadline = time.monotonic() + 5.0
+        with self._lock:
+            procs = list(self._procs.values())
+        for proc in procs:
+            try:
+                proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5.0)
+        if self._monitor.is_alive():
+            self._monitor.join(2.0)
+        with self._lock:
+            self._procs.clear()
+
+    def describe(self) -> dict[str, Any]:
+        return {"executors": sorted(self.endpoint.executors), "processes": self.process_ids()}

@@ -1,0 +1,39 @@
+"""Master URLs: ``local``, ``local[N]``, ``local[*]``, ``local[N,F]``, ``sparklite://host:port``."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LocalMaster:
+    executors: int
+    max_failures: int | None = None  # local[N,F]: F attempts per task, as Spark's local[N,F]
+
+
+@dataclass(frozen=True)
+class StandaloneMaster:
+    hosts: tuple[tuple[str, int], ...]
+
+
+def parse_master(url: str) -> LocalMaster | StandaloneMaster:
+    text = str(url).strip()
+    if text == "local":
+        return LocalMaster(1)
+    m = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", text)
+    if m:
+        n = (os.cpu_count() or 1) if m.group(1) == "*" else int(m.group(1))
+        if n <= 0:
+            raise ValueError(f"{text}: the number of executors must be positive")
+        return LocalMaster(n, int(m.group(2)) if m.group(2) else None)
+    if text.startswith("sparklite://"):
+        hosts = []
+        for part in text[len("sparklite://"):].split(","):
+            host, _, port = part.rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"{text}: expected sparklite://host:port")
+            hosts.append((host.strip("[]"), int(port)))
+        return StandaloneMaster(tuple(hosts))
+    raise ValueError(f"unsupported master URL {text!r}: use local, local[N], local[*] or "
+                     f"sparklite://host:port")

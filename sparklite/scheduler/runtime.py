@@ -1,0 +1,216 @@
+"""Runtime: the driver's scheduling machinery for one application, wired together.
+
+SparkContext owns one Runtime. It builds, in order: the scheduler event loop,
+the DriverEndpoint and its gRPC server, the backend (local processes or a
+standalone master's executors), the TaskScheduler and the DAGScheduler; and
+it is the single place that routes each event to the component that handles
+it. ``run_job`` is what every action ends in.
+
+THREADING: ``handle`` runs on the scheduler thread only; ``run_job``,
+``cancel_*`` and ``stop`` are called from user threads and only post events.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import pickle
+import threading
+import time
+from typing import Any, Callable
+
+from sparklite import serializers
+from sparklite.accumulators import AccumulatorRegistry
+from sparklite.config import Settings
+from sparklite.errors import SparkliteJobError
+from sparklite.rpc.channels import RpcSecurity, make_server
+from sparklite.rpc.driver_service import DriverServicer
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.services import DRIVER, generic_handler
+from sparklite.scheduler import events as ev
+from sparklite.scheduler.dag_scheduler import DAGScheduler
+from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
+from sparklite.scheduler.event_loop import EventLoop
+from sparklite.scheduler.job import JobWaiter
+from sparklite.scheduler.map_output_tracker import MapOutputTracker
+from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.task_scheduler import TaskScheduler
+from sparklite.storage.blob_store import BlobStore
+from sparklite.storage.block_manager_master import BlockManagerMaster
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_CHECK_EVERY = 2.0
+
+
+class Runtime:
+    def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
+                 accumulators: AccumulatorRegistry, blob_store: BlobStore, listener: Any = None):
+        self.settings = settings
+        self.app_id = app_id
+        self.app_dir = app_dir
+        self.security = security
+        self.blob_store = blob_store
+        self.accumulators = accumulators
+        self.tracker = MapOutputTracker()
+        self.block_master = BlockManagerMaster()
+        self._job_ids = itertools.count()
+        self._job_lock = threading.Lock()
+        self._first_executor = threading.Event()
+        self._fatal: str | None = None
+        self._started = time.monotonic()
+        master = parse_master(settings.get("spark.master"))
+        max_failures = master.max_failures if isinstance(master, LocalMaster) and master.max_failures \
+            else settings.get("spark.task.maxFailures")
+
+        self.loop = EventLoop("sparklite-scheduler", self.handle)
+        conf_payload = pickle.dumps(settings.raw())
+        self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
+        bind = settings.get("spark.driver.bindAddress") or settings.get("spark.driver.host")
+        self.server, port = make_server([generic_handler(DRIVER, DriverServicer(self.endpoint))], bind,
+                                        settings.get("spark.driver.port"), security, max_workers=256)
+        self.driver_address = f"{settings.get('spark.driver.host')}:{port}"
+        self.backend = self._make_backend(master)
+        self.task_scheduler = TaskScheduler(
+            self.backend, max_failures, settings.get("spark.task.cpus"),
+            settings.get("spark.locality.wait"), time.monotonic,
+            lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()))
+        self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
+                                self.loop.post_delayed, listener)
+        self.loop.start()
+        self.backend.start(self.driver_address)
+        self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+
+    def _make_backend(self, master: Any) -> Any:
+        if isinstance(master, LocalMaster):
+            from sparklite.scheduler.local_backend import LocalBackend
+
+            extra_env = {k[len("spark.executorEnv."):]: v for k, v in self.settings.raw().items()
+                         if k.startswith("spark.executorEnv.")}
+            return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
+                                self.app_dir, self.security.secret or "", extra_env)
+        from sparklite.scheduler.standalone_backend import StandaloneBackend
+
+        return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
+                                 self.security)
+
+    def _registered(self, handle: ExecutorHandle) -> None:
+        on_registered = getattr(self.backend, "on_registered", None)
+        if on_registered is not None:
+            on_registered(handle.executor_id)
+        self._first_executor.set()
+
+    def _fail_app(self, message: str) -> None:
+        self._fatal = message
+        self.loop.post(ev.AllJobsCancelled(message))
+
+    # ================================================================= scheduler thread
+
+    def handle(self, event: Any) -> None:
+        ts = self.task_scheduler
+        if isinstance(event, ev.StatusUpdated):
+            ts.status_update(event.executor_id, event.task_id, event.state, event.result,
+                             event.accumulator_updates, event.failure)
+        elif isinstance(event, ev.ExecutorRegistered):
+            ts.executor_added(event.executor_id, event.host, event.cores, event.block_address)
+        elif isinstance(event, ev.ExecutorLost):
+            self.backend.executor_lost(event.executor_id, event.reason)
+            ts.executor_lost(event.executor_id, event.reason)
+        elif isinstance(event, ev.BlockUpdated):
+            self.block_master.update(event.executor_id, event.block_id, event.storage_level,
+                                     event.memory_size, event.disk_size)
+        elif isinstance(event, ev.OffersRevived):
+            ts.revive_offers()
+        elif isinstance(event, ev.HeartbeatsChecked):
+            self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
+            self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+        elif isinstance(event, ev.CallRequested):
+            try:
+                event.reply((True, event.func()))
+            except BaseException as exc:
+                event.reply((False, exc))
+        elif isinstance(event, ev.StopRequested):
+            self.dag.stop(event.reason)
+        else:
+            self.dag.handle(event)
+
+    # ================================================================= user threads
+
+    def next_job_id(self) -> int:
+        with self._job_lock:
+            return next(self._job_ids)
+
+    def run_job(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
+                properties: dict[str, str]) -> list[Any]:
+        """Run ``func`` over the given partitions of ``rdd``; returns one value per partition."""
+        if self._fatal:
+            raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
+        job_id = self.next_job_id()
+        waiter = JobWaiter(len(partitions))
+        self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
+        self._wait(waiter, job_id)
+        return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
+
+    def _wait(self, waiter: JobWaiter, job_id: int) -> None:
+        start_timeout = self.settings.get("sparklite.executor.startTimeout")
+        try:
+            while not waiter.wait(0.25):
+                if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
+                    self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
+                                                           f"{start_timeout:.0f} s "
+                                                           f"(sparklite.executor.startTimeout)"))
+                    waiter.wait(10)
+                    break
+        except KeyboardInterrupt:
+            self.loop.post(ev.JobCancelled(job_id, "interrupted by the user (Ctrl-C)"))
+            waiter.wait(10)
+            raise
+        waiter.raise_if_failed()
+
+    def call(self, func: Callable[[], Any], timeout: float = 30.0) -> Any:
+        """Run ``func`` on the scheduler thread (consistent reads of scheduler state)."""
+        if self.loop.on_thread():
+            return func()
+        box: list[Any] = []
+        done = threading.Event()
+
+        def reply(value: Any) -> None:
+            box.append(value)
+            done.set()
+
+        self.loop.post(ev.CallRequested(func, reply))
+        if not done.wait(timeout):
+            raise TimeoutError("the scheduler thread did not answer")
+        ok, value = box[0]
+        if not ok:
+            raise value
+        return value
+
+    def cancel_job(self, job_id: int, reason: str) -> None:
+        self.loop.post(ev.JobCancelled(job_id, reason))
+
+    def cancel_job_group(self, group_id: str, reason: str) -> None:
+        self.loop.post(ev.JobGroupCancelled(group_id, reason))
+
+    def cancel_all_jobs(self, reason: str) -> None:
+        self.loop.post(ev.AllJobsCancelled(reason))
+
+    def send_to_executors(self, msg: pb.DriverMessage) -> None:
+        self.endpoint.send_all(msg)
+
+    def default_parallelism(self) -> int:
+        return self.backend.default_parallelism()
+
+    def wait_for_executors(self, count: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if len(self.endpoint.executors) >= count:
+                return True
+            time.sleep(0.01)
+        return False
+
+    def stop(self) -> None:
+        self.loop.post(ev.StopRequested())
+        self.loop.stop()
+        self.backend.stop()
+        self.server.stop(grace=1.0).wait(5.0)
+

@@ -1,0 +1,67 @@
+"""Reduce side of a shuffle: read one reduce partition's segment from every map output.
+
+Segments of map outputs on this host are read straight from their files;
+others are streamed from the owning executor's BlockService (and so is every
+segment when ``sparklite.shuffle.forceRemoteFetch`` is set). Any failure to
+read a segment — a file gone, an executor unreachable, a truncated stream —
+becomes a :class:`FetchFailed`, which is also recorded on the TaskContext so
+that user code catching exceptions cannot hide it: the DAGScheduler must
+learn that a map output is missing.
+"""
+from __future__ import annotations
+
+import pickle
+from typing import Any, Iterator
+
+import grpc
+
+from sparklite.errors import FetchFailed
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.shuffle import index_file
+from sparklite.shuffle.frames import decode_chunks, decode_frames
+from sparklite.shuffle.map_status import MapStatus
+
+
+def read_batches(context: Any, shuffle_id: int, reduce_id: int) -> Iterator[list[Any]]:
+    """Every batch of records for ``reduce_id``, map output by map output."""
+    statuses = context.map_locations.get(shuffle_id)
+    if statuses is None:
+        raise RuntimeError(f"task has no map output locations for shuffle {shuffle_id}")
+    env = context.env
+    for map_index, status in enumerate(statuses):
+        if status is None:
+            _fail(context, FetchFailed(shuffle_id, map_index, -1, reduce_id, "",
+                                       "map output is missing"))
+        if status.sizes[reduce_id] == 0:
+            continue
+        try:
+            if status.host == env.host and not env.force_remote_fetch:
+                batches = decode_frames(index_file.read_segment(
+                    status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id))
+            else:
+                batches = decode_chunks(_fetch_remote(env, status, shuffle_id, map_index, reduce_id))
+            yield from batches
+        except (OSError, EOFError, ValueError, grpc.RpcError, pickle.UnpicklingError) as exc:
+            _fail(context, FetchFailed(shuffle_id, map_index, status.map_task_id, reduce_id,
+                                       status.executor_id, _describe(exc)))
+
+
+def _fetch_remote(env: Any, status: MapStatus, shuffle_id: int, map_index: int,
+                  reduce_id: int) -> Iterator[bytes]:
+    stub = env.block_stub(status.block_address)
+    request = pb.SegmentRequest(shuffle_id=shuffle_id, map_index=map_index,
+                                map_task_id=status.map_task_id, reduce_start=reduce_id,
+                                reduce_end=reduce_id + 1)
+    for chunk in stub.FetchShuffleSegment(request, timeout=env.fetch_timeout):
+        yield chunk.data
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, grpc.RpcError) and hasattr(exc, "code"):
+        return f"{exc.code().name}: {exc.details()}"  # type: ignore[attr-defined]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _fail(context: Any, failure: FetchFailed) -> None:
+    context.fetch_failure = failure
+    raise failure

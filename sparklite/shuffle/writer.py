@@ -1,0 +1,168 @@
+"""Map side of a shuffle: route records to reduce partitions, combine, spill, commit.
+
+With an aggregator and map-side combine (reduceByKey, combineByKey,
+aggregateByKey, groupByKey) records are folded into one dict per task first,
+so what crosses the shuffle is one combiner per key and map task. Buffers are
+flushed to a spill file when they pass ``spill_records``; spills are not
+sorted, because the reduce side merges whatever it reads (partial combiners
+merge like any others), so the final output is the concatenation, per reduce
+partition, of every spill's segment.
+
+THREADING: one writer per task attempt; no shared state.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from itertools import chain, islice
+from typing import Any, Iterable, Iterator
+
+from sparklite.hashing import portable_hash
+from sparklite.rdd.partitioner import Partitioner
+from sparklite.shuffle import index_file
+from sparklite.shuffle.frames import write_frames
+from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
+
+#: buffered records (or distinct keys when combining) before a spill; issue #4 makes this memory-based
+DEFAULT_SPILL_RECORDS = 2_000_000
+#: records folded between two checks of the buffer size
+CHECK_EVERY = 65_536
+
+
+def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
+          buckets: list[list[Any]] | None = None) -> list[list[Any]]:
+    """Append key-value records to ``n`` buckets by key (new buckets unless given)."""
+    if buckets is None:
+        buckets = [[] for _ in range(n)]
+    if n == 1:
+        buckets[0].extend(records)
+        return buckets
+    appends = [b.append for b in buckets]
+    if type(partitioner) is Partitioner and partitioner.partitionFunc is portable_hash:
+        ph = portable_hash
+        for kv in records:
+            appends[ph(kv[0]) % n](kv)
+    else:
+        for kv in records:
+            appends[partitioner(kv[0])](kv)
+    return buckets
+
+
+def _chunks(it: Iterator[Any], size: int) -> Iterator[Iterator[Any]]:
+    """Lazy consecutive slices of ``it``, so a loop can check its buffers between slices."""
+    end = object()
+    while True:
+        first = next(it, end)
+        if first is end:
+            return
+        yield chain((first,), islice(it, size - 1))
+
+
+class _Spill:
+    def __init__(self, path: str, sizes: list[int]):
+        self.path, self.sizes = path, sizes
+
+
+class ShuffleWriter:
+    """Writes one map task's output; ``write`` returns its MapStatus."""
+
+    def __init__(self, spec: ShuffleWriteSpec, shuffle_dir: str, map_index: int, map_task_id: int,
+                 executor_id: str, host: str, block_address: str, batch_size: int,
+                 spill_records: int = DEFAULT_SPILL_RECORDS):
+        self.spec = spec
+        self.shuffle_dir = shuffle_dir
+        self.map_index = map_index
+        self.map_task_id = map_task_id
+        self.executor_id, self.host, self.block_address = executor_id, host, block_address
+        self.batch_size = batch_size
+        self.spill_records = spill_records
+        self._spills: list[_Spill] = []
+
+    def write(self, records: Iterator[Any]) -> MapStatus:
+        spec = self.spec
+        n = spec.num_partitions
+        try:
+            if spec.aggregator is not None and spec.map_side_combine:
+                final = self._combine(records)
+            else:
+                final = self._buffer(records)
+            sizes = self._commit(final, n)
+        finally:
+            for spill in self._spills:
+                _unlink(spill.path)
+        return MapStatus(self.executor_id, self.host, self.block_address, self.shuffle_dir,
+                         self.map_task_id, tuple(sizes))
+
+    # -------------------------------------------------------------- buffering
+
+    def _combine(self, records: Iterator[Any]) -> list[list[Any]]:
+        agg = self.spec.aggregator
+        n = self.spec.num_partitions
+        combined: dict = {}
+        for chunk in _chunks(iter(records), CHECK_EVERY):
+            agg.combine_values(chunk, into=combined)
+            if len(combined) >= self.spill_records:
+                self._spill(route(combined.items(), self.spec.partitioner, n))
+                combined = {}
+        return route(combined.items(), self.spec.partitioner, n)
+
+    def _buffer(self, records: Iterator[Any]) -> list[list[Any]]:
+        n = self.spec.num_partitions
+        buckets: list[list[Any]] = [[] for _ in range(n)]
+        for chunk in _chunks(iter(records), CHECK_EVERY):
+            route(chunk, self.spec.partitioner, n, buckets)
+            if sum(map(len, buckets)) >= self.spill_records:
+                self._spill(buckets)
+                buckets = [[] for _ in range(n)]
+        return buckets
+
+    def _spill(self, buckets: list[list[Any]]) -> None:
+        fd, path = tempfile.mkstemp(prefix="spill_", suffix=".tmp", dir=self.shuffle_dir)
+        sizes = []
+        with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+            for bucket in buckets:
+                sizes.append(write_frames(out, bucket, self.batch_size))
+        self._spills.append(_Spill(path, sizes))
+
+    # -------------------------------------------------------------- commit
+
+    def _commit(self, final: list[list[Any]], n: int) -> list[int]:
+        fd, tmp = tempfile.mkstemp(prefix="map_", suffix=".tmp", dir=self.shuffle_dir)
+        sizes = []
+        try:
+            with os.fdopen(fd, "wb", buffering=1 << 20) as out:
+                spill_files = [open(s.path, "rb") for s in self._spills]
+                try:
+                    for r in range(n):
+                        size = 0
+                        for spill, f in zip(self._spills, spill_files):
+                            size += _copy(f, out, spill.sizes[r])
+                        size += write_frames(out, final[r], self.batch_size)
+                        sizes.append(size)
+                finally:
+                    for f in spill_files:
+                        f.close()
+            index_file.commit(tmp, sizes, self.shuffle_dir, self.spec.shuffle_id, self.map_index,
+                              self.map_task_id)
+        except BaseException:
+            _unlink(tmp)
+            raise
+        return sizes
+
+
+def _copy(src: Any, dst: Any, length: int) -> int:
+    remaining = length
+    while remaining > 0:
+        chunk = src.read(min(remaining, 4 << 20))
+        if not chunk:
+            raise EOFError("spill file truncated")
+        dst.write(chunk)
+        remaining -= len(chunk)
+    return length
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
