@@ -135,6 +135,8 @@ def _find_unpicklable(obj: Any, exc: Exception) -> tuple[str, Any, str]:
     """
     label, culprit, reason = "", obj, str(exc)
     for _ in range(_MAX_DEPTH * 4):
+        if _has_own_reduce(culprit):
+            break  # its own __reduce__ refused: that refusal is the explanation
         for child_label, child in _children(culprit):
             child_exc = _picklable(child)
             if child_exc is not None:
@@ -146,6 +148,13 @@ def _find_unpicklable(obj: Any, exc: Exception) -> tuple[str, Any, str]:
         else:
             break
     return label, culprit, reason
+
+
+def _has_own_reduce(obj: Any) -> bool:
+    cls = type(obj)
+    if isinstance(obj, (types.FunctionType, types.MethodType, list, tuple, set, frozenset, dict)):
+        return False
+    return cls.__reduce__ is not object.__reduce__ or cls.__reduce_ex__ is not object.__reduce_ex__
 
 
 def _is_internal(func: types.FunctionType) -> bool:

@@ -275,7 +275,7 @@ class DAGScheduler:
             map_locations=pickle.dumps(locations, serializers.PROTOCOL),
             is_shuffle_map=isinstance(stage, ShuffleMapStage),
             properties=dict(job.properties) if job else {}, priority=(job_id, stage.id))
-        self._notify("stage_submitted", stage, len(partitions))
+        self._notify("stage_submitted", stage, partitions)
         log.debug("submitting stage %d attempt %d: %d tasks", stage.id, stage.latest_attempt, len(partitions))
         self.task_scheduler.submit_tasks(task_set)
 
@@ -391,6 +391,11 @@ class DAGScheduler:
         self.failed.clear()
         for stage in stages:
             self.submit_stage(stage)
+
+    def task_attempt_failed(self, launch: TaskLaunch) -> None:
+        stage = self.stages.get(launch.stage_id)
+        if stage is not None:
+            self._notify("task_ended", stage, launch, False)
 
     def task_set_failed(self, task_set: TaskSet, message: str, failure: TaskFailure) -> None:
         stage = self.stages.get(task_set.stage_id)

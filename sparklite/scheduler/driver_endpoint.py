@@ -20,6 +20,7 @@ import logging
 import queue
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
@@ -58,6 +59,8 @@ class DriverEndpoint:
         self._blob_store = blob_store
         self._on_registered = on_registered
         self.executors: dict[str, ExecutorHandle] = {}
+        #: (stage id, stage attempt) -> how many executors were sent its binary (inspection)
+        self.stage_binaries_sent: Counter = Counter()
         self._lock = threading.Lock()
         self._stopping = False
 
@@ -163,6 +166,7 @@ class DriverEndpoint:
         key = (task_set.stage_id, task_set.stage_attempt)
         if key not in handle.sent_stage_attempts:
             handle.sent_stage_attempts.add(key)
+            self.stage_binaries_sent[key] += 1
             handle.outbox.put(pb.DriverMessage(stage_binary=pb.StageBinary(
                 stage_id=task_set.stage_id, stage_attempt=task_set.stage_attempt,
                 binary=task_set.binary, map_locations=task_set.map_locations)))

@@ -31,6 +31,7 @@ from sparklite.scheduler.dag_scheduler import DAGScheduler
 from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
 from sparklite.scheduler.event_loop import EventLoop
 from sparklite.scheduler.job import JobWaiter
+from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.scheduler.task_scheduler import TaskScheduler
@@ -44,7 +45,7 @@ HEARTBEAT_CHECK_EVERY = 2.0
 
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
-                 accumulators: AccumulatorRegistry, blob_store: BlobStore, listener: Any = None):
+                 accumulators: AccumulatorRegistry, blob_store: BlobStore):
         self.settings = settings
         self.app_id = app_id
         self.app_dir = app_dir
@@ -74,8 +75,9 @@ class Runtime:
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()))
+        self.listeners = ListenerBus()
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
-                                self.loop.post_delayed, listener)
+                                self.loop.post_delayed, self.listeners)
         self.loop.start()
         self.backend.start(self.driver_address)
         self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())

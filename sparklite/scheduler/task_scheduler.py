@@ -139,6 +139,7 @@ class TaskScheduler:
                 manager.zombie = True
                 self.dag.fetch_failed(launch, failure)
             else:
+                self.dag.task_attempt_failed(launch)
                 abort = manager.handle_failure(task_id, failure)
                 if abort is not None:
                     self.dag.task_set_failed(manager.task_set, abort, failure)

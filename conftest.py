@@ -1,0 +1,97 @@
+"""Shared fixtures: a session-wide local[2] context, fresh contexts, leak checks, doctest `sc`.
+
+Markers: ``fault`` (kills processes on purpose; runs in CI), ``slow`` (soak and
+scale runs; excluded by default, run with ``pytest -m slow``).
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterator
+
+import psutil
+import pytest
+
+from sparklite import SparkConf, SparkContext
+
+#: every test context may coexist with the shared one; test-only keys are honoured
+BASE_CONF = {
+    "sparklite.driver.allowMultipleContexts": "true",
+    "sparklite.testing": "true",
+    "spark.app.name": "sparklite-tests",
+}
+
+
+def _start(master: str, conf: dict[str, str]) -> SparkContext:
+    spark_conf = SparkConf(loadDefaults=False).setAll(BASE_CONF.items()).setAll(conf.items())
+    return SparkContext(master, conf=spark_conf)
+
+
+_shared: dict[str, SparkContext] = {}
+
+
+def shared_context(kind: str = "local") -> SparkContext:
+    """The session's shared local[2] context; kind "grpc" forces every shuffle fetch through gRPC."""
+    if kind not in _shared:
+        conf = {"sparklite.shuffle.forceRemoteFetch": "true"} if kind == "grpc" else {}
+        _shared[kind] = _start("local[2]", conf)
+    return _shared[kind]
+
+
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    for context in _shared.values():
+        context.stop()
+    _shared.clear()
+
+
+@pytest.fixture(scope="session")
+def sc() -> SparkContext:
+    return shared_context("local")
+
+
+@pytest.fixture(scope="session", params=["local", "grpc"])
+def any_sc(request: Any) -> SparkContext:
+    """The shared context, then one whose shuffles all go through the executors' gRPC block service."""
+    return shared_context(request.param)
+
+
+@pytest.fixture
+def context_factory() -> Iterator[Callable[..., SparkContext]]:
+    """Start private contexts (stopped at teardown): ``context_factory("local[2]", **{"key": "value"})``."""
+    started: list[SparkContext] = []
+
+    def start(master: str = "local[2]", conf: dict[str, str] | None = None) -> SparkContext:
+        context = _start(master, dict(conf or {}))
+        started.append(context)
+        return context
+
+    yield start
+    for context in started:
+        context.stop()
+
+
+@pytest.fixture(autouse=True)
+def _doctest_sc(request: Any, doctest_namespace: dict[str, Any]) -> None:
+    if type(request.node).__name__ == "DoctestItem":
+        doctest_namespace["sc"] = shared_context("local")
+
+
+def _shared_executor_pids() -> set[int]:
+    pids: set[int] = set()
+    for context in _shared.values():
+        pids.update(context._runtime.backend.process_ids().values())
+    return pids
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_processes() -> Iterator[None]:
+    """After each test, every child process it started must be gone (executors die with their owner)."""
+    me = psutil.Process(os.getpid())
+    before = {p.pid for p in me.children(recursive=True)}
+    yield
+    leaked = [p for p in me.children(recursive=True)
+              if p.pid not in before and p.pid not in _shared_executor_pids()]
+    gone, alive = psutil.wait_procs(leaked, timeout=10)
+    if alive:
+        for proc in alive:
+            proc.kill()
+        pytest.fail(f"test left processes running: {[p.pid for p in alive]}")

@@ -1,0 +1,1 @@
+"""Command-line entry points: sparklite-submit, sparklite-shell, sparklite-master, sparklite-worker."""

@@ -1,0 +1,48 @@
+"""Config resolution shared by sparklite-submit and sparklite-shell.
+
+Layers, lowest first: ``conf/sparklite-defaults.conf`` (read by SparkConf
+itself), the properties file, then ``--conf`` pairs and dedicated flags. The
+merged submit layer reaches the application through one environment variable
+that ``SparkConf()`` reads, so code-set values still win.
+"""
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterable
+
+from sparklite import config
+from sparklite.errors import ConfigError
+
+
+def parse_conf_pairs(pairs: Iterable[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--conf expects key=value, got {pair!r}")
+        result[key.strip()] = value.strip()
+    return result
+
+
+def resolve_layers(properties_file: str | None, conf_pairs: Iterable[str],
+                   flags: dict[str, str | None]) -> dict[str, str]:
+    """The submit layer: properties file < --conf < dedicated flags (e.g. --master)."""
+    layer: dict[str, str] = {}
+    if properties_file:
+        layer.update(config.read_properties(properties_file))
+    layer.update(parse_conf_pairs(conf_pairs))
+    layer.update({k: v for k, v in flags.items() if v is not None})
+    return layer
+
+
+def validate(layer: dict[str, str]) -> config.Settings:
+    """Fail now, naming the key, if any known key has a bad value in any file layer."""
+    merged = config.defaults_file_layer()
+    merged.update(layer)
+    merged.setdefault("spark.master", "local[*]")
+    return config.Settings(merged)
+
+
+def export(layer: dict[str, str]) -> None:
+    os.environ[config.SUBMIT_CONF_ENV] = json.dumps(layer)

@@ -1,0 +1,52 @@
+"""sparklite-submit: run a PySpark-style script with resolved configuration.
+
+The driver runs in this process (client mode): the script is executed as
+``__main__`` with its own arguments, and ``SparkConf()`` inside it sees the
+configuration resolved here.
+"""
+from __future__ import annotations
+
+import os
+import runpy
+import sys
+
+import click
+
+from sparklite.cli.resolve import export, resolve_layers, validate
+from sparklite.errors import ConfigError
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
+                                 "help_option_names": ["-h", "--help"]})
+@click.option("--master", help="local, local[N], local[*] or sparklite://host:port")
+@click.option("--name", help="Application name (spark.app.name).")
+@click.option("--conf", "conf_pairs", multiple=True, metavar="KEY=VALUE",
+              help="A config property; repeat for more.")
+@click.option("--properties-file", type=click.Path(dir_okay=False),
+              help="A file of config properties (spark-defaults.conf format).")
+@click.option("--verbose", is_flag=True, help="Print the resolved configuration (secrets masked).")
+@click.argument("app", type=click.Path(dir_okay=False))
+@click.argument("app_args", nargs=-1, type=click.UNPROCESSED)
+def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], properties_file: str | None,
+         verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
+    """Run APP (a Python script written against the PySpark RDD API) on sparklite."""
+    try:
+        layer = resolve_layers(properties_file, conf_pairs,
+                               {"spark.master": master, "spark.app.name": name})
+        settings = validate(layer)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    if not os.path.isfile(app):
+        raise click.UsageError(f"application file not found: {app}")
+    if verbose:
+        for key, value in sorted(settings.raw().items()):
+            shown = "*****" if "secret" in key.lower() or "password" in key.lower() else value
+            click.echo(f"{key}={shown}", err=True)
+    export(layer)
+    sys.argv = [app, *app_args]
+    sys.path.insert(0, os.path.dirname(os.path.abspath(app)))
+    runpy.run_path(app, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""sparklite-submit and the examples, run as a user runs them (subprocesses)."""
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import subprocess
+import sys
+import textwrap
+from collections import Counter
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SUBMIT = [sys.executable, "-m", "sparklite.cli.submit"]
+
+
+def run(args, cwd=ROOT, env=None, timeout=120):
+    full_env = dict(os.environ)
+    full_env.pop("SPARKLITE_SUBMIT_CONF", None)
+    full_env.update(env or {})
+    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def test_wordcount_example_matches_python():
+    out = run(SUBMIT + ["examples/wordcount.py"])
+    assert out.returncode == 0, out.stderr
+    text = (ROOT / "examples" / "data" / "sample.txt").read_text()
+    counts = Counter(text.lower().split())
+    top = sorted(counts.items(), key=lambda wc: (-wc[1], wc[0]))[:10]
+    printed = re.findall(r"^\s*(\d+)\s+(\S+)$", out.stdout, re.M)
+    assert [(w, int(c)) for c, w in printed] == top
+    assert f"{len(counts)} distinct words" in out.stdout
+    assert "executor processes" in out.stdout
+
+
+def test_pi_example():
+    out = run(SUBMIT + ["--master", "local[2]", "examples/pi.py", "3"])
+    assert out.returncode == 0, out.stderr
+    value = float(re.search(r"Pi is roughly ([\d.]+)", out.stdout).group(1))
+    assert 3.0 < value < 3.3
+
+
+def test_submit_precedence_end_to_end(tmp_path):
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent("""
+        import sys
+        from sparklite import SparkConf, SparkContext
+        conf = SparkConf().set("spark.locality.wait", "9s")
+        sc = SparkContext(conf=conf)
+        c = sc.getConf()
+        print("ARGS", sys.argv[1:])
+        for key in ["spark.master", "spark.app.name", "spark.locality.wait", "spark.task.maxFailures",
+                    "spark.logConf"]:
+            print(key, c.get(key))
+        print("SUM", sc.parallelize(range(10)).sum())
+        sc.stop()
+    """))
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    (conf_dir / "sparklite-defaults.conf").write_text("spark.logConf false\nspark.task.maxFailures 9\n")
+    props = tmp_path / "props.conf"
+    props.write_text("spark.task.maxFailures 7\nspark.locality.wait 1s\nspark.app.name from-props\n")
+    out = run(SUBMIT + ["--master", "local[1]", "--properties-file", str(props), "--conf",
+                        "spark.task.maxFailures=5", str(app), "a1", "--flag"],
+              env={"SPARKLITE_CONF_DIR": str(conf_dir)})
+    assert out.returncode == 0, out.stderr
+    lines = dict(line.split(" ", 1) for line in out.stdout.splitlines())
+    assert lines["ARGS"] == "['a1', '--flag']"
+    assert lines["spark.master"] == "local[1]"
+    assert lines["spark.app.name"] == "from-props"
+    assert lines["spark.locality.wait"] == "9s"       # code beats everything
+    assert lines["spark.task.maxFailures"] == "5"     # --conf beats the properties file
+    assert lines["spark.logConf"] == "false"          # the defaults file is read
+    assert lines["SUM"] == "45"
+
+
+@pytest.mark.parametrize("args,key", [
+    (["--conf", "spark.executor.memory=lots"], "spark.executor.memory"),
+    (["--master", "mesos://x"], "spark.master"),
+    (["--conf", "sparklite.shuffle.batchSize=-3"], "sparklite.shuffle.batchSize"),
+])
+def test_bad_config_fails_at_start_naming_the_key(args, key):
+    out = run(SUBMIT + args + ["examples/pi.py"])
+    assert out.returncode == 2
+    assert key in out.stderr
+
+
+def test_missing_app_file():
+    out = run(SUBMIT + ["no/such/app.py"])
+    assert out.returncode == 2 and "not found" in out.stderr

@@ -1,0 +1,87 @@
+"""Config: parsing, validation naming the key, precedence, and a template documenting every key."""
+from __future__ import annotations
+
+import json
+import pathlib
+
+import pytest
+
+from sparklite import SparkConf, config
+from sparklite.cli.resolve import resolve_layers, validate
+from sparklite.errors import ConfigError
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+
+
+def test_sizes_and_durations():
+    assert config.parse_size("512m") == 512 << 20
+    assert config.parse_size("2g") == 2 << 30
+    assert config.parse_size("100", "m") == 100 << 20
+    assert config.parse_duration("500ms") == 0.5
+    assert config.parse_duration("2m") == 120
+    with pytest.raises(ValueError):
+        config.parse_size("lots")
+
+
+@pytest.mark.parametrize("key,value", [("spark.task.maxFailures", "abc"), ("spark.task.maxFailures", "0"),
+                                       ("spark.executor.memory", "big"), ("spark.master", "yarn"),
+                                       ("sparklite.shuffle.forceRemoteFetch", "maybe"),
+                                       ("spark.memory.fraction", "1.5")])
+def test_bad_values_fail_naming_the_key(key, value):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        config.Settings({key: value})
+
+
+def test_typed_defaults():
+    s = config.Settings({})
+    assert s.get("spark.task.maxFailures") == 4
+    assert s.get("spark.executor.memory") == 1 << 30
+    assert s.get("spark.network.timeout") == 120.0
+    assert s.get("sparklite.shuffle.forceRemoteFetch") is False
+
+
+def test_precedence_code_over_conf_over_properties_over_defaults(tmp_path, monkeypatch):
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    (conf_dir / "sparklite-defaults.conf").write_text(
+        "spark.app.name from-defaults\nspark.task.maxFailures 7\nspark.locality.wait 1s\nspark.logConf true\n")
+    props = tmp_path / "p.conf"
+    props.write_text("spark.app.name from-props\nspark.task.maxFailures 6\nspark.locality.wait 2s\n")
+    monkeypatch.setenv("SPARKLITE_CONF_DIR", str(conf_dir))
+    layer = resolve_layers(str(props), ["spark.app.name=from-conf", "spark.task.maxFailures=5"], {})
+    monkeypatch.setenv(config.SUBMIT_CONF_ENV, json.dumps(layer))
+    conf = SparkConf().set("spark.app.name", "from-code")
+    assert conf.get("spark.app.name") == "from-code"
+    assert conf.get("spark.task.maxFailures") == "5"
+    assert conf.get("spark.locality.wait") == "2s"
+    assert conf.get("spark.logConf") == "true"
+
+
+def test_validate_rejects_bad_defaults_file(tmp_path, monkeypatch):
+    (tmp_path / "sparklite-defaults.conf").write_text("spark.executor.cores many\n")
+    monkeypatch.setenv("SPARKLITE_CONF_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match="spark.executor.cores"):
+        validate({})
+
+
+def test_conf_pairs_must_have_equals():
+    with pytest.raises(ConfigError, match="key=value"):
+        resolve_layers(None, ["spark.master"], {})
+
+
+def test_template_documents_every_key():
+    text = (ROOT / "conf" / "sparklite-defaults.conf.template").read_text()
+    documented = set(config.iter_documented_keys(text))
+    assert set(config.ENTRIES) <= documented, set(config.ENTRIES) - documented
+
+
+def test_spark_conf_api():
+    conf = SparkConf(loadDefaults=False)
+    conf.setMaster("local[3]").setAppName("x").setIfMissing("spark.app.name", "y")
+    conf.setExecutorEnv("A", "1").setExecutorEnv(pairs=[("B", "2")])
+    assert conf.get("spark.app.name") == "x"
+    assert conf.contains("spark.executorEnv.A") and conf.get("spark.executorEnv.B") == "2"
+    assert dict(conf.getAll())["spark.master"] == "local[3]"
+    assert "spark.master=local[3]" in conf.toDebugString()
+    with pytest.raises(ValueError):
+        conf.setExecutorEnv()
