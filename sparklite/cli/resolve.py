@@ -1,18 +1,22 @@
 """Config resolution shared by sparklite-submit and sparklite-shell.
 
 Layers, lowest first: ``conf/sparklite-defaults.conf`` (read by SparkConf
-itself), the properties file, then ``--conf`` pairs and dedicated flags. The
-merged submit layer reaches the application through one environment variable
-that ``SparkConf()`` reads, so code-set values still win.
+itself), the cluster file ``conf/clusters/<NAME>.conf`` (``--cluster NAME``),
+the properties file, then ``--conf`` pairs and dedicated flags. The merged
+submit layer reaches the application through one environment variable that
+``SparkConf()`` reads, so code-set values still win.
 """
 from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Iterable
 
 from sparklite import config
 from sparklite.errors import ConfigError
+
+_CLUSTER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
 def parse_conf_pairs(pairs: Iterable[str]) -> dict[str, str]:
@@ -25,10 +29,26 @@ def parse_conf_pairs(pairs: Iterable[str]) -> dict[str, str]:
     return result
 
 
+def cluster_layer(name: str) -> dict[str, str]:
+    """The properties of ``<conf dir>/clusters/<name>.conf``; a missing file is an error naming it."""
+    if not _CLUSTER_NAME.fullmatch(name):
+        raise ConfigError(f"--cluster expects a name like 'local' or 'prod-eu', got {name!r}")
+    directory = config.conf_dir()
+    if directory is None:
+        raise ConfigError(f"--cluster {name}: no conf directory to read clusters/{name}.conf from "
+                          f"(set SPARKLITE_CONF_DIR)")
+    path = directory / "clusters" / f"{name}.conf"
+    if not path.is_file():
+        raise ConfigError(f"--cluster {name}: cluster config file not found: {path}")
+    return config.read_properties(path)
+
+
 def resolve_layers(properties_file: str | None, conf_pairs: Iterable[str],
-                   flags: dict[str, str | None]) -> dict[str, str]:
-    """The submit layer: properties file < --conf < dedicated flags (e.g. --master)."""
+                   flags: dict[str, str | None], cluster: str | None = None) -> dict[str, str]:
+    """The submit layer: cluster file < properties file < --conf < dedicated flags (e.g. --master)."""
     layer: dict[str, str] = {}
+    if cluster:
+        layer.update(cluster_layer(cluster))
     if properties_file:
         layer.update(config.read_properties(properties_file))
     layer.update(parse_conf_pairs(conf_pairs))

@@ -24,15 +24,17 @@ from sparklite.errors import ConfigError
               help="A config property; repeat for more.")
 @click.option("--properties-file", type=click.Path(dir_okay=False),
               help="A file of config properties (spark-defaults.conf format).")
+@click.option("--cluster", metavar="NAME",
+              help="Read <conf dir>/clusters/NAME.conf (below --properties-file and --conf).")
 @click.option("--verbose", is_flag=True, help="Print the resolved configuration (secrets masked).")
 @click.argument("app", type=click.Path(dir_okay=False))
 @click.argument("app_args", nargs=-1, type=click.UNPROCESSED)
 def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], properties_file: str | None,
-         verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
+         cluster: str | None, verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
     """Run APP (a Python script written against the PySpark RDD API) on sparklite."""
     try:
         layer = resolve_layers(properties_file, conf_pairs,
-                               {"spark.master": master, "spark.app.name": name})
+                               {"spark.master": master, "spark.app.name": name}, cluster)
         settings = validate(layer)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None

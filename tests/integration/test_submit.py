@@ -89,3 +89,23 @@ def test_bad_config_fails_at_start_naming_the_key(args, key):
 def test_missing_app_file():
     out = run(SUBMIT + ["no/such/app.py"])
     assert out.returncode == 2 and "not found" in out.stderr
+
+
+def test_submit_reads_the_cluster_file(tmp_path):
+    conf_dir = tmp_path / "conf"
+    (conf_dir / "clusters").mkdir(parents=True)
+    (conf_dir / "clusters" / "two.conf").write_text("spark.master local[2]\nspark.app.name from-cluster\n")
+    app = tmp_path / "app.py"
+    app.write_text(textwrap.dedent("""
+        from sparklite import SparkContext
+        sc = SparkContext()
+        print(sc.master, sc.appName, sc.parallelize(range(10)).sum())
+        sc.stop()
+    """))
+    env = {"SPARKLITE_CONF_DIR": str(conf_dir)}
+    out = run(SUBMIT + ["--cluster", "two", str(app)], env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["local[2]", "from-cluster", "45"]
+    missing = run(SUBMIT + ["--cluster", "three", str(app)], env=env)
+    assert missing.returncode == 2
+    assert str(conf_dir / "clusters" / "three.conf") in missing.stderr

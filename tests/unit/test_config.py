@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import pathlib
+import re
 
 import pytest
 
@@ -85,3 +86,31 @@ def test_spark_conf_api():
     assert "spark.master=local[3]" in conf.toDebugString()
     with pytest.raises(ValueError):
         conf.setExecutorEnv()
+
+
+def test_cluster_file_sits_below_properties_file_and_conf(tmp_path, monkeypatch):
+    (tmp_path / "clusters").mkdir()
+    (tmp_path / "clusters" / "eu.conf").write_text(
+        "spark.master local[3]\nspark.task.maxFailures 9\nspark.locality.wait 4s\nspark.app.name eu\n")
+    props = tmp_path / "p.conf"
+    props.write_text("spark.task.maxFailures 8\nspark.locality.wait 5s\n")
+    monkeypatch.setenv("SPARKLITE_CONF_DIR", str(tmp_path))
+    layer = resolve_layers(str(props), ["spark.locality.wait=6s"], {"spark.app.name": None}, "eu")
+    assert layer == {"spark.master": "local[3]", "spark.task.maxFailures": "8",
+                     "spark.locality.wait": "6s", "spark.app.name": "eu"}
+    assert validate(layer).get("spark.locality.wait") == 6.0
+
+
+def test_missing_cluster_file_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPARKLITE_CONF_DIR", str(tmp_path))
+    with pytest.raises(ConfigError, match=re.escape(str(tmp_path / "clusters" / "nowhere.conf"))):
+        resolve_layers(None, [], {}, "nowhere")
+    with pytest.raises(ConfigError, match="--cluster expects a name"):
+        resolve_layers(None, [], {}, "../etc/passwd")
+
+
+def test_shipped_local_cluster_file(monkeypatch):
+    monkeypatch.delenv("SPARKLITE_CONF_DIR", raising=False)
+    monkeypatch.delenv("SPARKLITE_HOME", raising=False)
+    assert config.read_properties(ROOT / "conf" / "clusters" / "local.conf") == {"spark.master": "local[*]"}
+    assert resolve_layers(None, [], {}, "local") == {"spark.master": "local[*]"}
