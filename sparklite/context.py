@@ -326,6 +326,28 @@ class SparkContext:
     def getLocalProperty(self, key: str) -> str | None:
         return self._local_properties().get(key)
 
+    def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
+        """Assign jobs started by this thread to a group, until it is set again or cleared.
+
+        ``cancelJobGroup(groupId)`` then cancels them (from any thread): their running tasks are
+        killed (TaskKilled is raised in the task's thread, a ``time.sleep`` included) whatever
+        ``interruptOnCancel`` says; the flag is kept as a local property for parity.
+        """
+        self.setLocalProperty("spark.jobGroup.id", groupId)
+        self.setLocalProperty("spark.job.description", description)
+        self.setLocalProperty("spark.job.interruptOnCancel", str(bool(interruptOnCancel)).lower())
+
+    def cancelJobGroup(self, groupId: str) -> None:
+        """Cancel active jobs of the group set with ``setJobGroup``; their actions raise
+        ``JobCancelledError``."""
+        self._assert_alive()
+        self._runtime.cancel_job_group(groupId, f"part of cancelled job group {groupId}")
+
+    def cancelAllJobs(self) -> None:
+        """Cancel all jobs that have been scheduled or are running."""
+        self._assert_alive()
+        self._runtime.cancel_all_jobs("as part of cancellation of all jobs")
+
     def run_job(self, rdd: RDD[Any], func: Callable[[Iterator[Any]], T],
                 partitions: Sequence[int] | None = None) -> list[T]:
         """Internal: run ``func`` on each requested partition's iterator; one value per partition."""

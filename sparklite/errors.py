@@ -55,6 +55,16 @@ class JobCancelledError(SparkliteJobError):
     """A job was cancelled (Ctrl-C, cancelJobGroup, cancelAllJobs, or stop())."""
 
 
+class JobInterrupted(KeyboardInterrupt):
+    """Ctrl-C arrived while an action waited for its job: the job was cancelled (its tasks
+    killed); the context, its executors and their caches stay usable. A KeyboardInterrupt, so
+    scripts stop as they would without sparklite."""
+
+    def __init__(self, job_id: int, message: str):
+        super().__init__(message)
+        self.job_id = job_id
+
+
 def job_error(message: str, remote_traceback: str = "", remote_type: str = "",
               cause: BaseException | None = None) -> SparkliteJobError:
     """Build the error for a failed job; also an instance of the user's exception type if possible."""

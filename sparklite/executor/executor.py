@@ -8,14 +8,13 @@ exits if the parent process (local mode) disappears.
 
 Tasks run on ``cores`` worker threads. A stage's binary arrives once per
 stage attempt and is unpickled by each task. Killing a task raises
-``TaskKilled`` inside its thread (between bytecodes).
+``TaskKilled`` inside its thread (see task_kill.py).
 
 THREADING: main thread = driver messages; task threads = tasks; a heartbeat
 thread; gRPC threads for the block service and the request stream.
 """
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import pickle
@@ -29,9 +28,9 @@ from typing import Any, Iterator
 import grpc
 
 from sparklite.config import Settings
-from sparklite.errors import TaskKilled
 from sparklite.executor.env import ExecutorEnv
-from sparklite.executor.task_runner import run_task
+from sparklite.executor.task_kill import TaskKills
+from sparklite.executor.task_runner import killed_status, run_task
 from sparklite.rpc.block_service import BlockServicer
 from sparklite.rpc.channels import RpcSecurity, make_channel, make_server
 from sparklite.rpc.generated import sparklite_pb2 as pb
@@ -74,8 +73,7 @@ class Executor:
         self.stages: dict[int, _Stage] = {}
         self.env: ExecutorEnv | None = None
         self.pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="task")
-        self._task_threads: dict[int, int] = {}
-        self._task_lock = threading.Lock()
+        self.kills = TaskKills()
         self._stopped = threading.Event()
         self._chunk_size = 1 << 20
 
@@ -125,8 +123,7 @@ class Executor:
 
     def _heartbeat(self, interval: float) -> None:
         while not self._stopped.wait(interval):
-            with self._task_lock:
-                running = list(self._task_threads)
+            running = self.kills.running_ids()
             self.outbox.put(pb.ExecutorMessage(heartbeat=pb.Heartbeat(
                 timestamp_ms=int(time.time() * 1000), running_task_ids=running)))
 
@@ -180,20 +177,12 @@ class Executor:
         self.pool.submit(self._run_task, stage, locations, launch)
 
     def _run_task(self, stage: _Stage, locations: dict[int, list], launch: pb.LaunchTask) -> None:
-        with self._task_lock:
-            self._task_threads[launch.task_id] = threading.get_ident()
-        try:
-            status = run_task(self.env, stage.body, locations, launch)
-        finally:
-            with self._task_lock:
-                self._task_threads.pop(launch.task_id, None)
+        status = self.kills.run(launch.task_id, lambda: run_task(self.env, stage.body, locations, launch),
+                                lambda: killed_status(launch.task_id))
         self.outbox.put(pb.ExecutorMessage(task_status=status))
 
     def _kill(self, task_id: int, reason: str) -> None:
-        with self._task_lock:
-            ident = self._task_threads.get(task_id)
-            if ident is not None:
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(TaskKilled))
+        self.kills.kill(task_id)
 
     def _block_bytes(self, block_id: str) -> bytes | None:
         if self.env is None:

@@ -63,6 +63,12 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
     return status
 
 
+def killed_status(task_id: int) -> pb.TaskStatus:
+    """The status of an attempt killed outside ``run_task``'s own handler (see task_kill.py)."""
+    return pb.TaskStatus(task_id=task_id, state=pb.KILLED,
+                         failure=pickle.dumps(TaskKilledFailure("task killed", counts=False)))
+
+
 def _dump_result(value: Any) -> bytes:
     try:
         return serializers.dumps(value)

@@ -21,7 +21,7 @@ from typing import Any, Callable
 from sparklite import serializers
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.config import Settings
-from sparklite.errors import SparkliteJobError
+from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteJobError
 from sparklite.rpc.channels import RpcSecurity, make_server
 from sparklite.rpc.driver_service import DriverServicer
 from sparklite.rpc.generated import sparklite_pb2 as pb
@@ -148,25 +148,31 @@ class Runtime:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
-        self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
-        self._wait(waiter, job_id)
+        try:
+            self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
+            self._wait(waiter, job_id)
+        except KeyboardInterrupt as interrupt:
+            raise self._interrupted(job_id, waiter, interrupt) from None
         return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
 
     def _wait(self, waiter: JobWaiter, job_id: int) -> None:
         start_timeout = self.settings.get("sparklite.executor.startTimeout")
-        try:
-            while not waiter.wait(0.25):
-                if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
-                    self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
-                                                           f"{start_timeout:.0f} s "
-                                                           f"(sparklite.executor.startTimeout)"))
-                    waiter.wait(10)
-                    break
-        except KeyboardInterrupt:
-            self.loop.post(ev.JobCancelled(job_id, "interrupted by the user (Ctrl-C)"))
-            waiter.wait(10)
-            raise
+        while not waiter.wait(0.25):
+            if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
+                self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
+                                                       f"{start_timeout:.0f} s "
+                                                       f"(sparklite.executor.startTimeout)"))
+                waiter.wait(10)
+                break
         waiter.raise_if_failed()
+
+    def _interrupted(self, job_id: int, waiter: JobWaiter, interrupt: KeyboardInterrupt) -> KeyboardInterrupt:
+        """Ctrl-C while waiting: cancel the job (its tasks are killed; executors and caches stay)."""
+        self.loop.post(ev.JobCancelled(job_id, "interrupted by the user (Ctrl-C)"))
+        waiter.wait(10)
+        if isinstance(waiter.error, JobCancelledError):
+            return JobInterrupted(job_id, str(waiter.error))
+        return interrupt  # the job had already ended
 
     def call(self, func: Callable[[], Any], timeout: float = 30.0) -> Any:
         """Run ``func`` on the scheduler thread (consistent reads of scheduler state)."""
