@@ -326,6 +326,11 @@ class DAGScheduler:
 
     # ================================================================= task outcomes
 
+    def task_started(self, launch: TaskLaunch) -> None:
+        stage = self.stages.get(launch.stage_id)
+        if stage is not None:
+            self._notify("task_started", stage, launch)
+
     def task_succeeded(self, launch: TaskLaunch, task_set: TaskSet, result: bytes,
                        accumulator_updates: bytes) -> None:
         stage = self.stages.get(launch.stage_id)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import logging
 import pickle
+import sys
 import threading
 import time
 from typing import Any, Callable
@@ -37,6 +38,7 @@ from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.scheduler.task_scheduler import TaskScheduler
 from sparklite.storage.blob_store import BlobStore
 from sparklite.storage.block_manager_master import BlockManagerMaster
+from sparklite.ui.progress import console_progress
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,10 @@ class Runtime:
         self.loop.start()
         self.backend.start(self.driver_address)
         self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+        #: the console progress bar (spark.ui.showConsoleProgress, on a terminal only)
+        self.progress = console_progress(settings, sys.stderr)
+        if self.progress is not None:
+            self.listeners.add(self.progress)
 
     def _make_backend(self, master: Any) -> Any:
         if isinstance(master, LocalMaster):
@@ -153,6 +159,9 @@ class Runtime:
             self._wait(waiter, job_id)
         except KeyboardInterrupt as interrupt:
             raise self._interrupted(job_id, waiter, interrupt) from None
+        finally:
+            if self.progress is not None:
+                self.progress.job_returned(job_id)  # erase the bar before the caller prints
         return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
 
     def _wait(self, waiter: JobWaiter, job_id: int) -> None:
@@ -217,6 +226,8 @@ class Runtime:
         return False
 
     def stop(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
         self.loop.post(ev.StopRequested())
         self.loop.stop()
         self.backend.stop()

@@ -104,6 +104,7 @@ class TaskScheduler:
                         slot.free -= self.cpus_per_task
                         self.tasks[launch.task_id] = (manager, launch)
                         self.backend.launch_task(slot.executor_id, manager.task_set, launch)
+                        self.dag.task_started(launch)
                         progress = True
                         break
         self._arm_locality_timer(managers)
