@@ -154,11 +154,9 @@ class Runtime:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
+        self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
-            self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
             self._wait(waiter, job_id)
-        except KeyboardInterrupt as interrupt:
-            raise self._interrupted(job_id, waiter, interrupt) from None
         finally:
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
@@ -166,13 +164,16 @@ class Runtime:
 
     def _wait(self, waiter: JobWaiter, job_id: int) -> None:
         start_timeout = self.settings.get("sparklite.executor.startTimeout")
-        while not waiter.wait(0.25):
-            if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
-                self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
-                                                       f"{start_timeout:.0f} s "
-                                                       f"(sparklite.executor.startTimeout)"))
-                waiter.wait(10)
-                break
+        try:
+            while not waiter.wait(0.25):
+                if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
+                    self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
+                                                           f"{start_timeout:.0f} s "
+                                                           f"(sparklite.executor.startTimeout)"))
+                    waiter.wait(10)
+                    break
+        except KeyboardInterrupt as interrupt:
+            raise self._interrupted(job_id, waiter, interrupt) from None
         waiter.raise_if_failed()
 
     def _interrupted(self, job_id: int, waiter: JobWaiter, interrupt: KeyboardInterrupt) -> KeyboardInterrupt:
