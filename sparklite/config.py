@@ -141,6 +141,11 @@ _entry("sparklite.driver.allowMultipleContexts", parse_bool, "false",
 # --- scheduling
 _entry("spark.task.maxFailures", _positive_int, "4",
        "Attempts of one task before its job fails. Executor loss does not count as an attempt.")
+_entry("spark.stage.maxConsecutiveAttempts", _positive_int, "4",
+       "Attempts of one stage ended by fetch failures (lost shuffle output) before its job fails.")
+_entry("sparklite.task.maxExecutorLosses", _positive_int, "8",
+       "Attempts of one task that may die with their executor before the job fails (a task that "
+       "crashes every executor it runs on, e.g. by running out of memory, is not retried forever).")
 _entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
 _entry("spark.locality.wait", _duration("ms"), "3s",
        "How long a task waits for a slot on the executor that caches its input before running "

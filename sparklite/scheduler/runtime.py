@@ -74,13 +74,16 @@ class Runtime:
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
-            lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()))
+            lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
+            settings.get("sparklite.task.maxExecutorLosses"))
         self.listeners = ListenerBus()
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
-                                self.loop.post_delayed, self.listeners)
+                                self.loop.post_delayed, self.listeners,
+                                settings.get("spark.stage.maxConsecutiveAttempts"))
         self.loop.start()
         self.backend.start(self.driver_address)
-        self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+        self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
+        self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
 
     def _make_backend(self, master: Any) -> Any:
         if isinstance(master, LocalMaster):
@@ -88,6 +91,8 @@ class Runtime:
 
             extra_env = {k[len("spark.executorEnv."):]: v for k, v in self.settings.raw().items()
                          if k.startswith("spark.executorEnv.")}
+            if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
+                extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
                                 self.app_dir, self.security.secret or "", extra_env)
         from sparklite.scheduler.standalone_backend import StandaloneBackend
@@ -124,7 +129,7 @@ class Runtime:
             ts.revive_offers()
         elif isinstance(event, ev.HeartbeatsChecked):
             self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
-            self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+            self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         elif isinstance(event, ev.CallRequested):
             try:
                 event.reply((True, event.func()))
