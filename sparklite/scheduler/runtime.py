@@ -43,6 +43,27 @@ log = logging.getLogger(__name__)
 HEARTBEAT_CHECK_EVERY = 2.0
 
 
+def driver_addresses(settings: Settings) -> tuple[str, str]:
+    """(address executors use to reach the driver, address the driver binds)."""
+    master = parse_master(settings.get("spark.master"))
+    host = settings.get("spark.driver.host")
+    if not host:
+        host = "127.0.0.1" if isinstance(master, LocalMaster) else _route_to(*master.hosts[0])
+    return host, settings.get("spark.driver.bindAddress") or host
+
+
+def _route_to(host: str, port: int) -> str:
+    """The local address the OS would use to reach ``host`` (no packet is sent)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((socket.gethostbyname(host), port))
+            return probe.getsockname()[0]
+    except OSError:
+        return socket.gethostbyname(socket.gethostname())
+
+
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
                  accumulators: AccumulatorRegistry, blob_store: BlobStore):
@@ -66,10 +87,10 @@ class Runtime:
         self.loop = EventLoop("sparklite-scheduler", self.handle)
         conf_payload = pickle.dumps(settings.raw())
         self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
-        bind = settings.get("spark.driver.bindAddress") or settings.get("spark.driver.host")
+        host, bind = driver_addresses(settings)
         self.server, port = make_server([generic_handler(DRIVER, DriverServicer(self.endpoint))], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
-        self.driver_address = f"{settings.get('spark.driver.host')}:{port}"
+        self.driver_address = f"{host}:{port}"
         self.backend = self._make_backend(master)
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
