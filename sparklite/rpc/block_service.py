@@ -28,10 +28,18 @@ class BlockServicer:
         settings = self._settings() if self._settings is not None else None
         return settings.test_flag(key) if settings is not None else None
 
+    def _refuses_fetches(self) -> bool:
+        """Test hook: the file named by sparklite.test.failFetchesFromFile holds this executor's id."""
+        path = self._test_flag("sparklite.test.failFetchesFromFile")
+        if not path or not os.path.exists(path):
+            return False
+        with open(path) as f:
+            return f.read().strip() == self._executor_id
+
     def FetchShuffleSegment(self, request: pb.SegmentRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
         if request.reduce_end < request.reduce_start or request.reduce_start < 0:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad reduce range")
-        if self._test_flag("sparklite.test.failFetchesFrom") == self._executor_id:
+        if self._refuses_fetches():
             context.abort(grpc.StatusCode.UNAVAILABLE, "test: this executor refuses fetches")
         try:
             chunks = list(index_file.read_segment_chunks(

@@ -62,11 +62,24 @@ def test_kill_during_map_stage_does_not_count_as_a_task_failure(context_factory,
     assert pid not in executor_pids(context).values()
 
 
-def test_kill_between_map_and_reduce_reruns_only_lost_map_outputs(context_factory):
+def spread_over_two_executors(parker, pool, action):
+    """Run ``action`` with partitions 0 and 1 parked together: each holds one of the two slots,
+    so the map outputs end up on both executors (whatever the machine's load)."""
+    future = pool.submit(action)
+    parker.wait_parked(0)
+    parker.wait_parked(1)
+    parker.release(0)
+    parker.release(1)
+    return future
+
+
+def test_kill_between_map_and_reduce_reruns_only_lost_map_outputs(context_factory, tmp_path):
     context = context_factory("local[2]")
+    parker = Parker(tmp_path)
     data = [(i % 11, i) for i in range(3000)]
-    sums = context.parallelize(data, 6).reduceByKey(add, 3)
-    assert sums.count() == 11  # map stage done, outputs on both executors
+    sums = context.parallelize(data, 6).mapPartitionsWithIndex(parker.gate({0, 1})).reduceByKey(add, 3)
+    with ThreadPoolExecutor(1) as pool:
+        assert spread_over_two_executors(parker, pool, sums.count).result(timeout=60) == 11
     statuses = context._runtime.call(lambda: context._runtime.tracker.statuses(sums.shuffle_id))
     victim = statuses[0].executor_id
     lost = sorted(i for i, s in enumerate(statuses) if s.executor_id == victim)
@@ -85,10 +98,12 @@ def test_kill_mid_fetch_reruns_the_serving_executors_outputs(context_factory, tm
     context = context_factory("local[2]", {"sparklite.shuffle.forceRemoteFetch": "true",
                                            "sparklite.test.parkFetchDir": str(park)})
     recorder = recorder_for(context)
+    parker = Parker(tmp_path / "park")
     data = [(i % 13, i) for i in range(4000)]
-    groups = context.parallelize(data, 4).groupByKey(2).mapValues(sorted)
+    groups = (context.parallelize(data, 4).mapPartitionsWithIndex(parker.gate({0, 1}))
+              .groupByKey(2).mapValues(sorted))
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(groups.collectAsMap)
+        future = spread_over_two_executors(parker, pool, groups.collectAsMap)
         marker = wait_until(lambda: [p for p in park.iterdir() if p.name.startswith("fetch-parked-")],
                             60, message="a fetch stream to park")[0]
         server_pid = int(marker.read_text())
@@ -149,7 +164,8 @@ def test_kill_during_the_last_task_of_a_job(context_factory, tmp_path):
 def test_repartition_stays_exact_when_its_input_is_recomputed_in_another_order(context_factory, tmp_path):
     """SPARK-23207: a recomputed map partition whose order changed must not lose or duplicate rows."""
     context = context_factory("local[2]", {"sparklite.shuffle.forceRemoteFetch": "true"})
-    parker = Parker(tmp_path)
+    map_parker = Parker(tmp_path / "map")
+    reduce_parker = Parker(tmp_path / "reduce")
     data = list(range(20000))
 
     def scramble(iterator):
@@ -157,22 +173,23 @@ def test_repartition_stays_exact_when_its_input_is_recomputed_in_another_order(c
         random.shuffle(items)  # a different order every time the partition is computed
         return iter(items)
 
-    spread = context.parallelize(data, 4).mapPartitions(scramble).repartition(5)
-    result_rdd = spread.mapPartitionsWithIndex(parker.gate({4}))
+    spread = (context.parallelize(data, 4).mapPartitionsWithIndex(map_parker.gate({0, 1}))
+              .mapPartitions(scramble).repartition(5))
+    result_rdd = spread.mapPartitionsWithIndex(reduce_parker.gate({4}))
     recorder = recorder_for(context)
     with ThreadPoolExecutor(1) as pool:
-        future = pool.submit(result_rdd.collect)
-        parked_pid = parker.wait_parked(4)
-        wait_until(lambda: len([t for t in recorder.tasks if t.succeeded and not
-                                recorder.stages[-1].is_shuffle_map]) >= 4, 60,
-                   message="the other reduce tasks")
-        others = [p for p in executor_pids(context).values() if p != parked_pid]
-        kill(others[0])  # its map outputs die: they are recomputed, scrambled differently
-        parker.release(4)
+        future = spread_over_two_executors(map_parker, pool, result_rdd.collect)
+        parked_pid = reduce_parker.wait_parked(4)
+        result_stage = [s for s in recorder.stages if not s.is_shuffle_map][0].stage_id
+        wait_until(lambda: len([t for t in recorder.tasks if t.stage_id == result_stage and t.succeeded]) == 4,
+                   60, message="the other reduce tasks")
+        (other,) = [p for p in executor_pids(context).values() if p != parked_pid]
+        kill(other)  # its map outputs die: they are recomputed, scrambled differently
+        reduce_parker.release(4)
         result = future.result(timeout=90)
     assert len(result) == len(data)
     assert sorted(result) == data
-    assert len([s for s in recorder.stages if s.is_shuffle_map]) >= 2  # map outputs were recomputed
+    assert len([s for s in recorder.stages if s.is_shuffle_map]) == 2  # map outputs were recomputed
 
 
 def test_accumulators_count_each_partition_once_through_kills_and_retries(context_factory, tmp_path):
@@ -219,9 +236,15 @@ def test_hung_executor_is_removed_after_missed_heartbeats(context_factory):
             pass
 
 
-def test_repeated_fetch_failures_remove_the_executor(context_factory):
+def test_repeated_fetch_failures_remove_the_executor(context_factory, tmp_path):
+    refuse = tmp_path / "refuse"
     context = context_factory("local[2]", {"sparklite.shuffle.forceRemoteFetch": "true",
-                                           "sparklite.test.failFetchesFrom": "0"})
+                                           "sparklite.test.failFetchesFromFile": str(refuse)})
     data = [(i % 5, 1) for i in range(1000)]
-    assert context.parallelize(data, 4).reduceByKey(add, 2).collectAsMap() == ref.reduce_by_key(data, add)
-    wait_executor_gone(context, "0")
+    sums = context.parallelize(data, 4).reduceByKey(add, 2)
+    assert sums.count() == 5
+    statuses = context._runtime.call(lambda: context._runtime.tracker.statuses(sums.shuffle_id))
+    victim = statuses[0].executor_id
+    refuse.write_text(victim)  # from now on its block service refuses every fetch
+    assert sums.collectAsMap() == ref.reduce_by_key(data, add)
+    wait_executor_gone(context, victim)
