@@ -114,3 +114,4 @@ def test_shipped_local_cluster_file(monkeypatch):
     monkeypatch.delenv("SPARKLITE_HOME", raising=False)
     assert config.read_properties(ROOT / "conf" / "clusters" / "local.conf") == {"spark.master": "local[*]"}
     assert resolve_layers(None, [], {}, "local") == {"spark.master": "local[*]"}
+
