@@ -216,7 +216,8 @@ _entry("sparklite.shuffle.batchSize", _positive_int, "8192",
        "Records per pickled frame in shuffle files.")
 # --- console
 _entry("spark.ui.showConsoleProgress", parse_bool, "false",
-       "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s.")
+       "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s. "
+       "sparklite-shell turns it on unless it is set.")
 # --- tests
 _entry("sparklite.testing", parse_bool, "false", "Enables the sparklite.test.* keys.")
 
