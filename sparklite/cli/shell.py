@@ -20,6 +20,7 @@ import builtins
 import os
 import platform
 import shutil
+import signal
 import sys
 import tempfile
 from types import TracebackType
@@ -155,6 +156,9 @@ def main(master: str | None, cluster: str | None, name: str | None, conf_pairs: 
         import_paths.append("")
     sys.path[0:0] = import_paths  # before the context starts: local executors inherit sys.path
 
+    # Ctrl-C cancels the running job: it needs Python's KeyboardInterrupt handler, which Python
+    # does not install when it starts with SIGINT ignored (e.g. launched in the background)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     failed = False
     namespace: dict[str, Any] = {"__name__": "__main__", "__doc__": None, "__builtins__": builtins,
                                  "sparklite": sparklite}

@@ -4,6 +4,7 @@ cached blocks serve the next job."""
 from __future__ import annotations
 
 import _thread
+import signal
 import threading
 import time
 
@@ -74,7 +75,16 @@ def test_cancel_job_group_stops_tasks_and_keeps_executors_and_their_cache(contex
     assert ticks.stat().st_size == size  # the killed tasks append nothing more
 
 
-def test_ctrl_c_cancels_the_job_and_stops_sleeping_tasks_promptly(context_factory):
+@pytest.fixture
+def python_sigint_handler():
+    """Python's KeyboardInterrupt handler, even when pytest was started with SIGINT ignored (in the
+    background), where interrupt_main() would do nothing."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_ctrl_c_cancels_the_job_and_stops_sleeping_tasks_promptly(context_factory, python_sigint_handler):
     sc = context_factory("local[2]")
 
     def interrupt_once_running() -> None:

@@ -11,6 +11,7 @@ import importlib.metadata
 import io
 import os
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -33,10 +34,14 @@ def _env(home) -> dict[str, str]:
     return env
 
 
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Shell:
     """A sparklite-shell in a pseudo-terminal, with its whole transcript kept for assertions."""
 
-    def __init__(self, tmp_path, *args: str):
+    def __init__(self, tmp_path, *args: str, sigint_ignored: bool = False):
         self.transcript = io.StringIO()
         with warnings.catch_warnings():
             # Python >= 3.12 warns about fork() in a multi-threaded process (pytest's is: the shared
@@ -44,7 +49,8 @@ class Shell:
             warnings.simplefilter("ignore", DeprecationWarning)
             self.child = pexpect.spawn(SHELL[0], SHELL[1:] + list(args), env=_env(tmp_path),
                                        cwd=str(tmp_path), encoding="utf-8", timeout=TIMEOUT,
-                                       dimensions=(24, 100))
+                                       dimensions=(24, 100),
+                                       preexec_fn=_ignore_sigint if sigint_ignored else None)
         self.child.logfile_read = self.transcript
 
     def expect(self, pattern, timeout: float = TIMEOUT) -> re.Match:
@@ -74,8 +80,8 @@ class Shell:
 def shells(tmp_path):
     started: list[Shell] = []
 
-    def start(*args: str) -> Shell:
-        shell = Shell(tmp_path, *args)
+    def start(*args: str, sigint_ignored: bool = False) -> Shell:
+        shell = Shell(tmp_path, *args, sigint_ignored=sigint_ignored)
         started.append(shell)
         return shell
 
@@ -127,7 +133,8 @@ def test_a_session_banner_jobs_completion_errors_exit(shells, tmp_path):
 
 
 def test_progress_bar_and_ctrl_c_keep_the_context_executors_and_cache(shells):
-    shell = shells("--no-ipython", "--master", "local[2]")
+    # started with SIGINT ignored, as a program launched in the background is: Ctrl-C must work anyway
+    shell = shells("--no-ipython", "--master", "local[2]", sigint_ignored=True)
     shell.expect(re.escape(PROMPT))
     executors = shell.executor_processes()
     shell.run("import time")
