@@ -124,7 +124,8 @@ def run_code(namespace: dict[str, Any], source: str, filename: str) -> bool:
               help="A file of config properties (spark-defaults.conf format).")
 @click.option("--py-files", "py_files", metavar="FILES",
               help="Comma-separated .py, .zip or .egg files to import from, in the shell and in tasks.")
-@click.option("-c", "command", metavar="CODE", help="Run CODE with sc bound, then exit.")
+@click.option("-c", "command", metavar="CODE",
+              help="Run CODE with sc bound (ARGS become sys.argv[1:]), then exit.")
 @click.option("-i", "interactive", is_flag=True, help="Stay interactive after -c CODE or FILE.")
 @click.option("--no-ipython", is_flag=True, help="Use the standard Python console even if IPython is installed.")
 @click.argument("file", required=False)
