@@ -78,9 +78,14 @@ class Master:
             commands = state.register_worker(event.payload, now)
         elif event.kind == "worker_message":
             msg = event.payload
-            kind = msg.WhichOneof("kind")
-            state.worker_heartbeat(event.key, now)
-            if kind == "executor_state":
+            if not state.worker_heartbeat(event.key, now):
+                # declared lost (e.g. cut off for a while) but still talking: end its stream so it
+                # re-registers with the executors it still has
+                outbox = self._outboxes.pop(("worker", event.key), None)
+                if outbox is not None:
+                    outbox.put(_CLOSE)
+                return
+            if msg.WhichOneof("kind") == "executor_state":
                 commands = state.executor_state_changed(event.key, msg.executor_state)
         elif event.kind == "worker_disconnected":
             if self._outboxes.get(("worker", event.key)) is event.outbox:

@@ -122,10 +122,13 @@ class MasterState:
             registered=pb.WorkerRegistered(master_id=self.master_id))))
         return commands + self.schedule()
 
-    def worker_heartbeat(self, worker_id: str, now: float) -> None:
+    def worker_heartbeat(self, worker_id: str, now: float) -> bool:
+        """Note a sign of life; False if the worker was already declared lost (it must re-register)."""
         worker = self.workers.get(worker_id)
-        if worker is not None:
-            worker.last_seen = now
+        if worker is None or not worker.alive:
+            return False
+        worker.last_seen = now
+        return True
 
     def worker_lost(self, worker_id: str, reason: str) -> list[Command]:
         worker = self.workers.get(worker_id)

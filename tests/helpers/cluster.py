@@ -15,7 +15,9 @@ from typing import Any
 
 import grpc
 
+from sparklite.config import Settings
 from sparklite.rpc.channels import RpcSecurity, TLSConfig, make_channel
+from sparklite.rpc.security import read_secret
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import MASTER, Stub
 from tests.helpers.waiting import wait_until
@@ -93,8 +95,7 @@ class LocalCluster:
         if self.props.get("spark.ssl.enabled") == "true":
             tls = TLSConfig(self.props["sparklite.ssl.certFile"], self.props["sparklite.ssl.keyFile"],
                             self.props["sparklite.ssl.caFile"])
-        return RpcSecurity(self.props.get("spark.authenticate.secret"), tls,
-                           self.props.get("sparklite.ssl.serverName"))
+        return RpcSecurity(read_secret(Settings(self.props)), tls, self.props.get("sparklite.ssl.serverName"))
 
     def status(self) -> pb.ClusterStatus:
         channel = make_channel(f"{self.master_host}:{self.master_port}", self.security())
