@@ -7,18 +7,21 @@ path has its own test, skipped when IPython is missing.
 """
 from __future__ import annotations
 
+import fcntl
 import importlib.metadata
 import io
 import os
 import re
 import signal
+import struct
 import subprocess
 import sys
+import termios
 import textwrap
-import warnings
 import zipfile
 
 import pexpect
+import pexpect.fdpexpect
 import psutil
 import pytest
 
@@ -30,40 +33,67 @@ TIMEOUT = 30
 def _env(home) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("SPARKLITE_SUBMIT_CONF", None)
-    env.update({"HOME": str(home), "TERM": "dumb", "PYTHONUNBUFFERED": "1"})
+    env.update({"HOME": str(home), "TERM": "dumb", "PYTHONUNBUFFERED": "1", "PYTHONFAULTHANDLER": "1"})
     return env
 
 
-def _ignore_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 class Shell:
-    """A sparklite-shell in a pseudo-terminal, with its whole transcript kept for assertions."""
+    """A sparklite-shell in a pseudo-terminal, with its whole transcript kept for assertions.
+
+    It is started with posix_spawn, not fork: a forked copy of this process (which has live
+    gRPC channels: the shared contexts) can abort in grpcio's fork handlers before it execs
+    (grpc/grpc#43055). The spawned child starts a session and opens the terminal, which makes
+    it the shell's controlling terminal, so Ctrl-C written to it raises SIGINT there.
+    """
 
     def __init__(self, tmp_path, *args: str, sigint_ignored: bool = False):
         self.transcript = io.StringIO()
-        with warnings.catch_warnings():
-            # Python >= 3.12 warns about fork() in a multi-threaded process (pytest's is: the shared
-            # context); the child execs at once, which is the safe use of fork
-            warnings.simplefilter("ignore", DeprecationWarning)
-            self.child = pexpect.spawn(SHELL[0], SHELL[1:] + list(args), env=_env(tmp_path),
-                                       cwd=str(tmp_path), encoding="utf-8", timeout=TIMEOUT,
-                                       dimensions=(24, 100),
-                                       preexec_fn=_ignore_sigint if sigint_ignored else None)
+        master, terminal = os.openpty()
+        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+        # sh sets the working directory (posix_spawn cannot here) and, if asked, ignores SIGINT
+        # as a program started in the background does; exec keeps the shell's pid
+        script = 'cd "$1" && shift && ' + ('trap "" INT && ' if sigint_ignored else "") + 'exec "$@"'
+        argv = ["/bin/sh", "-c", script, "sh", str(tmp_path), *SHELL, *args]
+        opens = [(os.POSIX_SPAWN_OPEN, 0, os.ttyname(terminal), os.O_RDWR, 0),
+                 (os.POSIX_SPAWN_DUP2, 0, 1), (os.POSIX_SPAWN_DUP2, 0, 2)]
+        try:
+            self.pid = os.posix_spawn(argv[0], argv, _env(tmp_path), file_actions=opens, setsid=True)
+        finally:
+            os.close(terminal)
+        self.status: int | None = None
+        self.child = pexpect.fdpexpect.fdspawn(master, encoding="utf-8", timeout=TIMEOUT)
         self.child.logfile_read = self.transcript
+
+    def exit_code(self, timeout: float = 15) -> int | None:
+        """The shell's exit status (negative: killed by that signal), None while it runs."""
+        if self.status is None:
+            try:
+                self.status = psutil.Process(self.pid).wait(timeout)  # our child: this reaps it
+            except psutil.TimeoutExpired:
+                return None
+        return self.status
 
     def expect(self, pattern, timeout: float = TIMEOUT) -> re.Match:
         try:
             self.child.expect(pattern, timeout=timeout)
         except (pexpect.TIMEOUT, pexpect.EOF) as exc:
-            raise AssertionError(f"{pattern!r} not seen ({type(exc).__name__}); transcript:\n"
+            ended = f", exit status {self.exit_code()}" if isinstance(exc, pexpect.EOF) else ""
+            raise AssertionError(f"{pattern!r} not seen ({type(exc).__name__}{ended}); transcript:\n"
                                  f"{self.transcript.getvalue()}") from None
         return self.child.match
 
+    def send(self, text: str) -> None:
+        self.child.send(text)
+
+    def sendline(self, line: str) -> None:
+        self.child.send(line + "\r")
+
+    def ctrl(self, key: str) -> None:
+        self.child.send(chr(ord(key.upper()) - 64))  # Ctrl-C: \x03, Ctrl-D: \x04
+
     def run(self, line: str, timeout: float = TIMEOUT) -> str:
         """Send a line; return what the shell printed before the next prompt (echo removed)."""
-        self.child.sendline(line)
+        self.sendline(line)
         self.expect(re.escape(line) + "\r\n", timeout)
         self.expect(re.escape(PROMPT), timeout)
         return self.child.before.replace("\r\n", "\n")
@@ -73,7 +103,11 @@ class Shell:
         return [psutil.Process(int(p)) for p in pids]
 
     def close(self) -> None:
-        self.child.close(force=True)
+        if self.exit_code(0) is None:
+            os.kill(self.pid, signal.SIGKILL)
+            self.exit_code()
+        if not self.child.closed:
+            self.child.close()
 
 
 @pytest.fixture
@@ -92,8 +126,7 @@ def shells(tmp_path):
 
 def _assert_exited_cleanly(shell: Shell, executors: list[psutil.Process]) -> None:
     shell.expect(pexpect.EOF)
-    shell.child.close()
-    assert shell.child.exitstatus == 0, shell.transcript.getvalue()
+    assert shell.exit_code() == 0, shell.transcript.getvalue()
     gone, alive = psutil.wait_procs(executors, timeout=10)
     assert not alive, f"executors outlived the shell: {[p.pid for p in alive]}"
 
@@ -112,9 +145,9 @@ def test_a_session_banner_jobs_completion_errors_exit(shells, tmp_path):
 
     assert shell.run("sc.parallelize(range(100)).sum()").strip() == "4950"
 
-    shell.child.send("sc.paral\t")
+    shell.send("sc.paral\t")
     shell.expect(re.escape("sc.parallelize("))
-    shell.child.sendline("range(10), 2).count()")
+    shell.sendline("range(10), 2).count()")
     shell.expect(r"\r\n10\r\n")
     shell.expect(re.escape(PROMPT))
 
@@ -126,7 +159,7 @@ def test_a_session_banner_jobs_completion_errors_exit(shells, tmp_path):
     assert "sparklite/" not in failure and "raise_if_failed" not in failure
 
     assert shell.run("sc.parallelize(range(5)).map(lambda x: x * x).sum()").strip() == "30"
-    shell.child.sendline("exit()")
+    shell.sendline("exit()")
     _assert_exited_cleanly(shell, executors)
     history = (tmp_path / ".sparklite_history").read_text()
     assert "sc.parallelize(range(100)).sum()" in history
@@ -143,23 +176,23 @@ def test_progress_bar_and_ctrl_c_keep_the_context_executors_and_cache(shells):
     assert shell.run("cached.sum(), computed.value").strip() == "(1498500, 1000)"
 
     # a job of ~1.2 s: the bar shows up after 0.5 s, then is erased before the result prints
-    shell.child.sendline("sc.parallelize(range(8), 4).map(lambda x: time.sleep(0.3) or x).sum()")
+    shell.sendline("sc.parallelize(range(8), 4).map(lambda x: time.sleep(0.3) or x).sum()")
     bar = shell.expect(r"\[Stage (\d+):[=> ]*\((\d) \+ (\d)\) / 4\]")
     assert int(bar.group(2)) + int(bar.group(3)) <= 4 and int(bar.group(3)) <= 2  # 2 single-core executors
     shell.expect(r"\r +\r28\r\n")
     shell.expect(re.escape(PROMPT))
 
     # Ctrl-C during a job of sleeping tasks: the job is cancelled, the tasks are killed
-    shell.child.sendline("sc.parallelize(range(4), 4).map(lambda x: time.sleep(300)).count()")
+    shell.sendline("sc.parallelize(range(4), 4).map(lambda x: time.sleep(300)).count()")
     shell.expect(r"\[Stage \d+:>? *\(0 \+ 2\) / 4\]")
-    shell.child.sendcontrol("c")
+    shell.ctrl("c")
     shell.expect(r"Job \d+ cancelled: interrupted by the user \(Ctrl-C\)\r\n")
     shell.expect(re.escape(PROMPT))
     # both slots were held by sleeping tasks: this runs only if they were really stopped
     assert shell.run("cached.sum(), computed.value", timeout=20).strip() == "(1498500, 1000)"
     assert shell.executor_processes() == executors  # same processes, cache served, not recomputed
 
-    shell.child.sendeof()  # Ctrl-D
+    shell.ctrl("d")  # Ctrl-D
     _assert_exited_cleanly(shell, executors)
 
 
@@ -175,7 +208,7 @@ def test_file_argument_then_interactive(shells, tmp_path):
     shell.expect(re.escape(PROMPT))
     assert shell.run("total * 2").strip() == "90"
     executors = shell.executor_processes()
-    shell.child.sendeof()
+    shell.ctrl("d")
     _assert_exited_cleanly(shell, executors)
 
 
@@ -232,18 +265,18 @@ def test_ipython_is_used_when_installed(shells):
     pytest.importorskip("IPython")
     shell = shells("--master", "local[2]")
     shell.expect(r"In \[1\]: ")
-    shell.child.sendline("print(sorted(sc._runtime.backend.process_ids().values()))")
+    shell.sendline("print(sorted(sc._runtime.backend.process_ids().values()))")
     pids = shell.expect(r"\[(\d+), (\d+)\]")
     executors = [psutil.Process(int(pids.group(1))), psutil.Process(int(pids.group(2)))]
-    shell.child.sendline("sc.parallelize(range(100)).sum()")
+    shell.sendline("sc.parallelize(range(100)).sum()")
     shell.expect(r"4950")
-    shell.child.sendline("import time; sc.parallelize(range(2), 2).map(lambda x: time.sleep(300)).count()")
+    shell.sendline("import time; sc.parallelize(range(2), 2).map(lambda x: time.sleep(300)).count()")
     shell.expect(r"\[Stage \d+:")
-    shell.child.sendcontrol("c")
+    shell.ctrl("c")
     shell.expect(r"Job \d+ cancelled: interrupted by the user \(Ctrl-C\)")
-    shell.child.sendline("sc.parallelize(range(3), 3).count() * 7")
+    shell.sendline("sc.parallelize(range(3), 3).count() * 7")
     shell.expect(r"21")
-    shell.child.sendline("exit()")
+    shell.sendline("exit()")
     _assert_exited_cleanly(shell, executors)
 
 
