@@ -69,8 +69,9 @@ class BlockServicer:
 def _park(directory: str) -> None:
     """Test hook: announce a fetch stream is half sent, then wait for release (or for a kill)."""
     marker = os.path.join(directory, f"fetch-parked-{os.getpid()}")
-    with open(marker, "w") as f:
+    with open(marker + ".tmp", "w") as f:
         f.write(str(os.getpid()))
+    os.replace(marker + ".tmp", marker)  # readers never see it half written
     deadline = time.monotonic() + 60
     while not os.path.exists(os.path.join(directory, "release")) and time.monotonic() < deadline:
         time.sleep(0.01)

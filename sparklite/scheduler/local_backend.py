@@ -137,6 +137,9 @@ class LocalBackend(EndpointBackend):
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._monitor.is_alive():
+            # no replacement may be spawned after the process list below is taken
+            self._monitor.join(5.0)
         self.endpoint.stop()
         deadline = time.monotonic() + 5.0
         with self._lock:
@@ -147,8 +150,6 @@ class LocalBackend(EndpointBackend):
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5.0)
-        if self._monitor.is_alive():
-            self._monitor.join(2.0)
         with self._lock:
             self._procs.clear()
 

@@ -104,7 +104,7 @@ def test_kill_mid_fetch_reruns_the_serving_executors_outputs(context_factory, tm
               .groupByKey(2).mapValues(sorted))
     with ThreadPoolExecutor(1) as pool:
         future = spread_over_two_executors(parker, pool, groups.collectAsMap)
-        marker = wait_until(lambda: [p for p in park.iterdir() if p.name.startswith("fetch-parked-")],
+        marker = wait_until(lambda: [p for p in park.iterdir() if p.name.startswith("fetch-parked-") and not p.name.endswith(".tmp")],
                             60, message="a fetch stream to park")[0]
         server_pid = int(marker.read_text())
         server = executor_of_pid(context, server_pid)
