@@ -26,15 +26,28 @@ from sparklite.errors import ConfigError
               help="A file of config properties (spark-defaults.conf format).")
 @click.option("--cluster", metavar="NAME",
               help="Read <conf dir>/clusters/NAME.conf (below --properties-file and --conf).")
+@click.option("--py-files", metavar="FILES",
+              help="Comma-separated .py/.zip/.egg files, importable on the driver and the executors.")
+@click.option("--files", metavar="FILES", help="Comma-separated files shipped to executors (SparkFiles.get).")
+@click.option("--executor-memory", metavar="MEM", help="Memory per executor, e.g. 2g (spark.executor.memory).")
+@click.option("--executor-cores", metavar="N", help="Cores per executor (spark.executor.cores).")
+@click.option("--total-executor-cores", metavar="N", help="Cores in total, standalone (spark.cores.max).")
+@click.option("--num-executors", metavar="N", help="Executors to ask for (spark.executor.instances).")
 @click.option("--verbose", is_flag=True, help="Print the resolved configuration (secrets masked).")
 @click.argument("app", type=click.Path(dir_okay=False))
 @click.argument("app_args", nargs=-1, type=click.UNPROCESSED)
 def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], properties_file: str | None,
-         cluster: str | None, verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
+         cluster: str | None, py_files: str | None, files: str | None, executor_memory: str | None,
+         executor_cores: str | None, total_executor_cores: str | None, num_executors: str | None,
+         verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
     """Run APP (a Python script written against the PySpark RDD API) on sparklite."""
     try:
-        layer = resolve_layers(properties_file, conf_pairs,
-                               {"spark.master": master, "spark.app.name": name}, cluster)
+        flags = {"spark.master": master, "spark.app.name": name,
+                 "spark.submit.pyFiles": _absolute_paths(py_files, "--py-files"),
+                 "spark.files": _absolute_paths(files, "--files"),
+                 "spark.executor.memory": executor_memory, "spark.executor.cores": executor_cores,
+                 "spark.cores.max": total_executor_cores, "spark.executor.instances": num_executors}
+        layer = resolve_layers(properties_file, conf_pairs, flags, cluster)
         settings = validate(layer)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
@@ -47,7 +60,23 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
     export(layer)
     sys.argv = [app, *app_args]
     sys.path.insert(0, os.path.dirname(os.path.abspath(app)))
+    for path in reversed((layer.get("spark.submit.pyFiles") or "").split(",")):
+        if path:  # importable by the driver too; SparkContext ships them to executors
+            sys.path.insert(1, path if not path.endswith(".py") else os.path.dirname(path))
     runpy.run_path(app, run_name="__main__")
+
+
+def _absolute_paths(value: str | None, flag: str) -> str | None:
+    if not value:
+        return None
+    paths = []
+    for part in value.split(","):
+        part = part.strip()
+        if part:
+            if "://" not in part and not os.path.exists(part):
+                raise ConfigError(f"{flag}: no such file {part}")
+            paths.append(part if "://" in part else os.path.abspath(part))
+    return ",".join(paths)
 
 
 if __name__ == "__main__":
