@@ -164,6 +164,10 @@ _entry("spark.memory.storageFraction", _fraction, "0.5",
        "Share of that memory reserved for cached blocks.")
 _entry("spark.python.worker.memory", _size("m"), "512m",
        "Memory an aggregation buffer may use in a task before it spills to disk.")
+# --- storage
+_entry("sparklite.storage.chunkRecords", _positive_int, "16384",
+       "Records per Arrow record batch of a cached block: the unit in which a block is encoded, "
+       "reserved against the storage budget, and decoded when read.")
 # --- network and security
 _entry("spark.driver.host", str, "127.0.0.1", "Address executors use to reach the driver.")
 _entry("spark.driver.bindAddress", str, None, "Address the driver binds; defaults to spark.driver.host.")

@@ -68,7 +68,7 @@ class ShuffleWriter:
 
     def __init__(self, spec: ShuffleWriteSpec, shuffle_dir: str, map_index: int, map_task_id: int,
                  executor_id: str, host: str, block_address: str, batch_size: int,
-                 spill_records: int = DEFAULT_SPILL_RECORDS):
+                 spill_records: int = DEFAULT_SPILL_RECORDS, memory_limit: int | None = None):
         self.spec = spec
         self.shuffle_dir = shuffle_dir
         self.map_index = map_index
