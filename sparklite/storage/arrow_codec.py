@@ -8,6 +8,9 @@ The *shape* of a chunk says how records map to columns:
 * a leaf tag — ``"int"``, ``"float"``, ``"bool"``, ``"str"``, ``"bytes"``,
   ``"null"`` — for records that are all of that exact Python type (``None``
   may be mixed into any leaf: it becomes an Arrow null);
+* ``Seq("list", leaf)`` / ``Seq("iterable", leaf)`` for lists (or
+  groupByKey's ResultIterables) whose items all fit one leaf: an Arrow list
+  column (``links.groupByKey().cache()`` in PageRank);
 * a tuple of shapes for records that are all tuples of the same length, each
   position being a shape itself (a pair RDD is a key column and a value
   column; ``(k, (a, b))`` nests);
@@ -26,19 +29,31 @@ from __future__ import annotations
 
 import json
 import pickle
+from dataclasses import dataclass
 from typing import Any, Iterable, Iterator, Sequence, Union
 
 import pyarrow as pa
 
 from sparklite import serializers
+from sparklite.resultiterable import ResultIterable
 
-Shape = Union[str, tuple]  # a leaf tag, "pickle", or a tuple of shapes
+
+@dataclass(frozen=True)
+class Seq:
+    """A column of lists (``kind="list"``) or ResultIterables (``"iterable"``) of one leaf type."""
+
+    kind: str
+    item: str
+
+
+Shape = Union[str, Seq, tuple]  # a leaf tag, "pickle", a Seq, or a tuple of shapes
 
 PICKLE = "pickle"
 NULL = "null"
 SHAPE_KEY = b"sparklite.shape"
 
 _LEAF_OF_TYPE: dict[type, str] = {int: "int", float: "float", bool: "bool", str: "str", bytes: "bytes"}
+_SEQ_OF_TYPE: dict[type, str] = {list: "list", ResultIterable: "iterable"}
 _ARROW_TYPE = {"int": pa.int64(), "float": pa.float64(), "bool": pa.bool_(), "str": pa.string(),
                "bytes": pa.binary(), NULL: pa.null()}
 _NONE_TYPE = type(None)
@@ -62,6 +77,7 @@ def infer_shape(records: Sequence[Any]) -> Shape:
 def _infer(values: Sequence[Any], depth: int) -> Shape:
     types = set(map(type, values))
     if len(types) == 1 or (len(types) == 2 and _NONE_TYPE in types):
+        has_none = _NONE_TYPE in types
         types.discard(_NONE_TYPE)
         if not types:
             return NULL
@@ -69,8 +85,13 @@ def _infer(values: Sequence[Any], depth: int) -> Shape:
         leaf = _LEAF_OF_TYPE.get(t)
         if leaf is not None:
             return leaf
+        seq = _SEQ_OF_TYPE.get(t)
+        if seq is not None:
+            items = [x for v in values if v is not None for x in (v.data if seq == "iterable" else v)]
+            item = _infer(items, depth + 1) if items else NULL
+            return Seq(seq, item) if _is_leaf(item) else PICKLE
         # a tuple column (no None mixed in: a null tuple has no Arrow spelling here)
-        if t is tuple and len(set(map(type, values))) == 1 and depth < 4:
+        if t is tuple and not has_none and depth < 4:
             lengths = set(map(len, values))
             if len(lengths) == 1:
                 n = lengths.pop()
@@ -81,14 +102,21 @@ def _infer(values: Sequence[Any], depth: int) -> Shape:
     return PICKLE
 
 
+def _is_leaf(shape: Shape) -> bool:
+    return isinstance(shape, str) and shape != PICKLE
+
+
 def unify(a: Shape, b: Shape) -> Shape:
     """The shape both ``a``'s and ``b``'s chunks can be encoded in."""
     if a == b:
         return a
-    if a == NULL and isinstance(b, str):
+    if a == NULL and (_is_leaf(b) or isinstance(b, Seq)):
         return b
-    if b == NULL and isinstance(a, str):
+    if b == NULL and (_is_leaf(a) or isinstance(a, Seq)):
         return a
+    if isinstance(a, Seq) and isinstance(b, Seq) and a.kind == b.kind:
+        item = unify(a.item, b.item)
+        return Seq(a.kind, item) if _is_leaf(item) else PICKLE
     if isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b):
         merged = tuple(unify(x, y) for x, y in zip(a, b))
         return PICKLE if PICKLE in merged else merged
@@ -99,27 +127,35 @@ def _fits(actual: Shape, target: Shape) -> bool:
     if actual == target:
         return True
     if actual == NULL:
-        return isinstance(target, str) and target != PICKLE
+        return _is_leaf(target) or isinstance(target, Seq)
+    if isinstance(actual, Seq) and isinstance(target, Seq):
+        return actual.kind == target.kind and _fits(actual.item, target.item)
     if isinstance(actual, tuple) and isinstance(target, tuple) and len(actual) == len(target):
         return all(_fits(x, y) for x, y in zip(actual, target))
     return False
 
 
-def _leaves(shape: Shape, prefix: str = "") -> list[tuple[str, str]]:
-    """(column name, leaf tag) in column order."""
+def _leaves(shape: Shape, prefix: str = "") -> list[tuple[str, str | Seq]]:
+    """(column name, column shape: a leaf or a Seq) in column order."""
     if isinstance(shape, tuple):
-        out: list[tuple[str, str]] = []
+        out: list[tuple[str, str | Seq]] = []
         for i, s in enumerate(shape):
             out.extend(_leaves(s, f"{prefix}{i}."))
         return out
     return [(prefix.rstrip(".") or "value", shape)]
 
 
+def _arrow_type(column: str | Seq) -> pa.DataType:
+    if isinstance(column, Seq):
+        return pa.list_(_ARROW_TYPE[column.item])
+    return _ARROW_TYPE[column]
+
+
 def schema_for(shape: Shape) -> pa.Schema:
-    meta = {SHAPE_KEY: json.dumps(shape).encode()}
+    meta = {SHAPE_KEY: json.dumps(_to_json(shape)).encode()}
     if shape == PICKLE:
         return pa.schema([_PICKLE_SCHEMA_FIELD], metadata=meta)
-    return pa.schema([pa.field(name, _ARROW_TYPE[leaf]) for name, leaf in _leaves(shape)], metadata=meta)
+    return pa.schema([pa.field(name, _arrow_type(col)) for name, col in _leaves(shape)], metadata=meta)
 
 
 def shape_of(schema: pa.Schema) -> Shape:
@@ -129,8 +165,20 @@ def shape_of(schema: pa.Schema) -> Shape:
     return _from_json(json.loads(raw))
 
 
+def _to_json(shape: Shape) -> Any:
+    if isinstance(shape, tuple):
+        return [_to_json(s) for s in shape]
+    if isinstance(shape, Seq):
+        return {"seq": shape.kind, "item": shape.item}
+    return shape
+
+
 def _from_json(value: Any) -> Shape:
-    return tuple(_from_json(v) for v in value) if isinstance(value, list) else value
+    if isinstance(value, list):
+        return tuple(_from_json(v) for v in value)
+    if isinstance(value, dict):
+        return Seq(value["seq"], value["item"])
+    return value
 
 
 # ------------------------------------------------------------------ encode
@@ -173,6 +221,9 @@ def _columns(values: Sequence[Any], shape: Shape, out: list[pa.Array]) -> None:
             _columns([v[i] for v in values], s, out)
     elif shape == NULL:
         out.append(pa.nulls(len(values)))
+    elif isinstance(shape, Seq):
+        lists = [None if v is None else v.data for v in values] if shape.kind == "iterable" else values
+        out.append(pa.array(lists, type=_arrow_type(shape)))
     else:
         out.append(pa.array(values, type=_ARROW_TYPE[shape]))
 
@@ -237,11 +288,19 @@ def iter_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Any]:
         for payload in batch.column(0).to_pylist():
             yield from pickle.loads(payload)
         return
-    columns = [batch.column(i).to_pylist() for i in range(batch.num_columns)]
+    columns = [_decode_column(batch.column(i), col) for i, (_, col) in enumerate(_leaves(shape))]
     if not isinstance(shape, tuple):
         yield from columns[0]
         return
     yield from _assemble(shape, iter(columns))
+
+
+def _decode_column(array: pa.Array, column: str | Seq) -> list[Any]:
+    values = array.to_pylist()
+    if isinstance(column, Seq) and column.kind == "iterable":
+        wrap = ResultIterable
+        return [None if v is None else wrap(v) for v in values]
+    return values
 
 
 def _assemble(shape: Shape, columns: Iterator[list[Any]]) -> Iterable[Any]:

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sparklite.resultiterable import ResultIterable
-from sparklite.storage.arrow_codec import (PICKLE, ChunkEncoder, decode_partition, encode_chunk,
+from sparklite.storage.arrow_codec import (PICKLE, ChunkEncoder, Seq, decode_partition, encode_chunk,
                                            encode_partition, infer_shape, iter_batch, shape_of, unify)
 
 
@@ -26,6 +26,8 @@ def exact(value):
         return (t, struct.pack("<d", value))
     if t in (tuple, list):
         return (t, tuple(exact(v) for v in value))
+    if t is ResultIterable:
+        return (t, tuple(exact(v) for v in value.data))
     return (t, value)
 
 
@@ -57,11 +59,17 @@ def uniform_lists():
     pair = st.tuples(st.sampled_from(sorted(scalars)), st.sampled_from(sorted(scalars))).flatmap(
         lambda ks: st.lists(st.tuples(scalars[ks[0]], scalars[ks[1]]), max_size=40))
     nested = st.lists(st.tuples(scalars["str"], st.tuples(scalars["int"], scalars["float"])), max_size=20)
-    return st.one_of(leaf, pair, nested)
+    lists = st.sampled_from(sorted(scalars)).flatmap(
+        lambda k: st.lists(st.lists(scalars[k], max_size=5), max_size=20))
+    grouped = st.sampled_from(sorted(scalars)).flatmap(
+        lambda k: st.lists(st.tuples(scalars["str"], st.lists(scalars[k], max_size=5).map(ResultIterable)),
+                           max_size=20))
+    return st.one_of(leaf, pair, nested, lists, grouped)
 
 
 mixed_records = st.lists(st.one_of(any_scalar, st.tuples(any_scalar, any_scalar),
-                                   st.lists(any_scalar, max_size=3)), max_size=40)
+                                   st.lists(any_scalar, max_size=3),
+                                   st.lists(any_scalar, max_size=3).map(ResultIterable)), max_size=40)
 
 
 @settings(max_examples=1000, deadline=None, derandomize=True, database=None)
@@ -100,6 +108,8 @@ def test_round_trip_survives_ipc(records):
     ([1, None, 3], "int"),
     ([("a", 1), ("b", 2)], ("str", "int")),
     ([("a", (1, 2.0)), ("b", (3, 4.0))], ("str", ("int", "float"))),
+    ([[1, 2], [], None], Seq("list", "int")),
+    ([("a", ResultIterable(["x", "y"])), ("b", ResultIterable([]))], ("str", Seq("iterable", "str"))),
 ])
 def test_uniform_records_get_typed_columns(records, shape):
     table = assert_round_trip(records)
@@ -116,7 +126,8 @@ def test_uniform_records_get_typed_columns(records, shape):
     [(1, 2), (1, 2, 3)],            # tuples of different lengths
     [(1, 2), [1, 2]],               # tuple and list
     [namedtuple("P", "x y")(1, 2)],  # tuple subclass keeps its type
-    [ResultIterable([1, 2])],
+    [ResultIterable([1, True])],    # items of mixed types
+    [[[1]]],                        # lists of lists
     [()],
     [(1, None), None],
 ])
@@ -196,3 +207,11 @@ def test_encode_chunk_with_a_shape_that_does_not_fit_raises():
         encode_chunk(["a"], "int")
     with pytest.raises(ShapeMismatch):
         encode_chunk([2**64], "int")
+
+
+def test_grouped_values_are_an_arrow_list_column_and_come_back_as_result_iterables():
+    records = [(f"n{i}", ResultIterable([f"n{j}" for j in range(i % 7)])) for i in range(1000)]
+    table = assert_round_trip(records)
+    assert table.schema.field("1").type == pa.list_(pa.string())
+    out = decode_partition(table)
+    assert all(type(v) is ResultIterable and type(v.data) is list for _, v in out)
