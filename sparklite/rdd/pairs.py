@@ -93,8 +93,9 @@ class PairsMixin:
         partitioner = Partitioner(numPartitions, partitionFunc)
         if self.partitioner == partitioner:
             # already partitioned this way: every key is in one partition, combine in place
-            return self.mapPartitions(lambda it: iter(aggregator.combine_values(it).items()),
-                                      preservesPartitioning=True)
+            from sparklite.shuffle.external import combine_by_key
+
+            return self.mapPartitions(lambda it: combine_by_key(aggregator, it), preservesPartitioning=True)
         return ShuffledRDD(self, partitioner, aggregator, map_side_combine=True)
 
     def combineByKey(self: RDD, createCombiner: Callable[[Any], Any],
@@ -192,7 +193,9 @@ class PairsMixin:
             numPartitions = self._defaultReducePartitions()
 
         def sort_partition(iterator: Iterator[Any]) -> Iterator[Any]:
-            return iter(sorted(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+            from sparklite.shuffle.external import sort_records
+
+            return sort_records(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending)
 
         if numPartitions == 1:
             rdd = self.coalesce(1) if self.getNumPartitions() > 1 else self

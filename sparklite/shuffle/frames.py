@@ -46,6 +46,22 @@ def decode_frames(data: bytes | memoryview) -> Iterator[list[Any]]:
         pos += length
 
 
+def read_frames(f: BinaryIO) -> Iterator[list[Any]]:
+    """Batches from a file of frames, read one frame at a time (spill files)."""
+    loads = pickle.loads
+    while True:
+        header = f.read(HEADER_SIZE)
+        if not header:
+            return
+        if len(header) != HEADER_SIZE:
+            raise ValueError("truncated frame header")
+        (length,) = _HEADER.unpack(header)
+        payload = f.read(length)
+        if len(payload) != length:
+            raise ValueError(f"truncated frame: need {length} bytes, have {len(payload)}")
+        yield loads(payload)
+
+
 def decode_chunks(chunks: Iterable[bytes]) -> Iterator[list[Any]]:
     """Batches from a segment arriving in arbitrary chunks (a gRPC stream)."""
     buf = bytearray()

@@ -3,9 +3,11 @@
 With an aggregator and map-side combine (reduceByKey, combineByKey,
 aggregateByKey, groupByKey) records are folded into one dict per task first,
 so what crosses the shuffle is one combiner per key and map task. Buffers are
-flushed to a spill file when they pass ``spill_records``; spills are not
-sorted, because the reduce side merges whatever it reads (partial combiners
-merge like any others), so the final output is the concatenation, per reduce
+flushed to a spill file when their estimated size (``sizing``) passes the
+task's memory budget (``memory_limit``: ``spark.python.worker.memory``, capped
+by the executor's share, see ``storage.budget``); spills are not sorted,
+because the reduce side merges whatever it reads (partial combiners merge
+like any others), so the final output is the concatenation, per reduce
 partition, of every spill's segment.
 
 THREADING: one writer per task attempt; no shared state.
@@ -14,7 +16,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import chain, islice
+from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from sparklite.hashing import portable_hash
@@ -22,11 +24,12 @@ from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
 from sparklite.shuffle.frames import write_frames
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule
 
-#: buffered records (or distinct keys when combining) before a spill; issue #4 makes this memory-based
-DEFAULT_SPILL_RECORDS = 2_000_000
-#: records folded between two checks of the buffer size
-CHECK_EVERY = 65_536
+#: buffer budget when none is given (PySpark's spark.python.worker.memory default)
+DEFAULT_MEMORY_LIMIT = 512 << 20
+#: records folded before the first size check
+FIRST_CHECK = 1024
 
 
 def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
@@ -48,16 +51,6 @@ def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
     return buckets
 
 
-def _chunks(it: Iterator[Any], size: int) -> Iterator[Iterator[Any]]:
-    """Lazy consecutive slices of ``it``, so a loop can check its buffers between slices."""
-    end = object()
-    while True:
-        first = next(it, end)
-        if first is end:
-            return
-        yield chain((first,), islice(it, size - 1))
-
-
 class _Spill:
     def __init__(self, path: str, sizes: list[int]):
         self.path, self.sizes = path, sizes
@@ -68,14 +61,14 @@ class ShuffleWriter:
 
     def __init__(self, spec: ShuffleWriteSpec, shuffle_dir: str, map_index: int, map_task_id: int,
                  executor_id: str, host: str, block_address: str, batch_size: int,
-                 spill_records: int = DEFAULT_SPILL_RECORDS, memory_limit: int | None = None):
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT):
         self.spec = spec
         self.shuffle_dir = shuffle_dir
         self.map_index = map_index
         self.map_task_id = map_task_id
         self.executor_id, self.host, self.block_address = executor_id, host, block_address
         self.batch_size = batch_size
-        self.spill_records = spill_records
+        self.memory_limit = memory_limit
         self._spills: list[_Spill] = []
 
     def write(self, records: Iterator[Any]) -> MapStatus:
@@ -95,25 +88,55 @@ class ShuffleWriter:
 
     # -------------------------------------------------------------- buffering
 
+    @property
+    def spills(self) -> int:
+        return len(self._spills)
+
     def _combine(self, records: Iterator[Any]) -> list[list[Any]]:
         agg = self.spec.aggregator
         n = self.spec.num_partitions
+        sizer = BufferSizer("list" if agg.kind == "list" else "combiner")
+        schedule = CheckSchedule(self.memory_limit)
         combined: dict = {}
-        for chunk in _chunks(iter(records), CHECK_EVERY):
+        values = 0
+        it = iter(records)
+        step = FIRST_CHECK
+        while True:
+            chunk = list(islice(it, step))
+            if not chunk:
+                break
             agg.combine_values(chunk, into=combined)
-            if len(combined) >= self.spill_records:
+            values += len(chunk)
+            sizer.observe(chunk, combined)
+            used = sizer.estimate(len(combined), values)
+            if used > self.memory_limit:
                 self._spill(route(combined.items(), self.spec.partitioner, n))
                 combined = {}
+                values = used = 0
+            step = schedule.next(used, sizer.per_record())
         return route(combined.items(), self.spec.partitioner, n)
 
     def _buffer(self, records: Iterator[Any]) -> list[list[Any]]:
         n = self.spec.num_partitions
         buckets: list[list[Any]] = [[] for _ in range(n)]
-        for chunk in _chunks(iter(records), CHECK_EVERY):
+        sizer = BufferSizer("records")
+        schedule = CheckSchedule(self.memory_limit)
+        buffered = 0
+        it = iter(records)
+        step = FIRST_CHECK
+        while True:
+            chunk = list(islice(it, step))
+            if not chunk:
+                break
             route(chunk, self.spec.partitioner, n, buckets)
-            if sum(map(len, buckets)) >= self.spill_records:
+            buffered += len(chunk)
+            sizer.observe(chunk)
+            used = sizer.estimate(buffered)
+            if used > self.memory_limit:
                 self._spill(buckets)
                 buckets = [[] for _ in range(n)]
+                buffered = used = 0
+            step = schedule.next(used, sizer.per_record())
         return buckets
 
     def _spill(self, buckets: list[list[Any]]) -> None:

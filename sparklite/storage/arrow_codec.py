@@ -222,10 +222,14 @@ def _columns(values: Sequence[Any], shape: Shape, out: list[pa.Array]) -> None:
     elif shape == NULL:
         out.append(pa.nulls(len(values)))
     elif isinstance(shape, Seq):
-        lists = [None if v is None else v.data for v in values] if shape.kind == "iterable" else values
+        lists = [None if v is None else _as_list(v.data) for v in values] if shape.kind == "iterable" else values
         out.append(pa.array(lists, type=_arrow_type(shape)))
     else:
         out.append(pa.array(values, type=_ARROW_TYPE[shape]))
+
+
+def _as_list(data: Any) -> list[Any]:
+    return data if type(data) is list else list(data)
 
 
 def encode_partition(records: Iterable[Any], chunk_records: int = 65_536) -> pa.Table:

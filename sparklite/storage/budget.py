@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any
 
 #: never plan a task buffer below this: spilling every few records helps nobody
-MIN_TASK_MEMORY = 4 << 20
+MIN_TASK_MEMORY = 1 << 20
 
 
 def unified_region(settings: Any) -> int:

@@ -1,0 +1,519 @@
+"""External sort, aggregation and grouping: shuffle work on data larger than a task's memory.
+
+Each structure buffers in memory while its estimated size (``sizing``) stays
+under the task's budget — then it behaves exactly like the plain in-memory
+code, at the same speed. Past the budget it sorts what it holds into a *run*
+(a temporary file of pickled frames in the executor's spill dir), empties
+itself and goes on; at the end it k-way merges the runs (``heapq.merge``),
+streaming, so memory stays bounded by the budget plus one frame per run.
+
+* ``ExternalSorter`` sorts records (sortByKey's per-partition sort); stable,
+  like ``sorted``.
+* ``ExternalAggregator`` folds (key, value) or (key, combiner) records
+  (reduceByKey, combineByKey, groupByKey). Runs are ordered by ``hash(key)``,
+  so keys need no ordering; keys whose hashes collide are told apart by
+  equality while merging. groupByKey's value lists may be longer than memory
+  (one hot key): spilled lists are written in parts, and a merged list that
+  outgrows the budget becomes an ``ExternalList`` backed by a spill file.
+* ``ExternalGrouper`` groups the values of several sources by key (cogroup
+  and the joins), with the same run layout.
+
+Hashes are Python's ``hash``: runs are written and read by the same process.
+Spill files are deleted when a merge finishes or is abandoned, and, as a
+backstop, when their owner is garbage-collected; the executor removes its
+whole local dir when it exits.
+
+THREADING: one instance per task; no shared state.
+"""
+from __future__ import annotations
+
+import heapq
+import os
+import tempfile
+import weakref
+from itertools import islice
+from typing import Any, Callable, Iterable, Iterator
+
+from sparklite.shuffle.frames import read_frames, write_frames
+from sparklite.shuffle.sizing import LIST_SLOT, BufferSizer, CheckSchedule, MeanSize, approx_size, sample_indices
+
+#: records per frame in a run file: what each run contributes to memory while merging
+RUN_FRAME_RECORDS = 1024
+#: runs merged at once; more are first merged into longer runs
+MAX_MERGE_FAN_IN = 64
+#: values per record when a long list is written to a run
+LIST_PART = 16_384
+#: records folded before the first size check
+FIRST_CHECK = 1024
+
+
+class SpillConfig:
+    """Where a task spills and how many bytes it may buffer first."""
+
+    __slots__ = ("memory_limit", "spill_dir")
+
+    def __init__(self, memory_limit: int, spill_dir: str):
+        self.memory_limit = memory_limit
+        self.spill_dir = spill_dir
+
+
+def spill_config() -> SpillConfig | None:
+    """The running task's budget and spill dir, or None outside an executor (no spilling)."""
+    from sparklite.taskcontext import TaskContext
+
+    context = TaskContext.get()
+    env = getattr(context, "env", None)
+    if env is None:
+        return None
+    return SpillConfig(env.task_memory(), env.spill_dir)
+
+
+# ------------------------------------------------------------------ run files
+
+
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+class RunFile:
+    """A temporary file of frames; deleted by ``delete`` or when garbage-collected."""
+
+    def __init__(self, directory: str):
+        fd, self.path = tempfile.mkstemp(prefix="spill_", suffix=".run", dir=directory)
+        self._out: Any = os.fdopen(fd, "wb", buffering=1 << 20)
+        self._finalizer = weakref.finalize(self, _unlink, self.path)
+        self.records = 0
+
+    def write(self, records: list[Any]) -> None:
+        write_frames(self._out, records, RUN_FRAME_RECORDS)
+        self.records += len(records)
+
+    def finish(self) -> RunFile:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        return self
+
+    def __iter__(self) -> Iterator[Any]:
+        self.finish()
+        with open(self.path, "rb", buffering=1 << 16) as f:
+            for batch in read_frames(f):
+                yield from batch
+
+    def delete(self) -> None:
+        if self._out is not None:
+            self._out.close()
+            self._out = None
+        self._finalizer()
+
+
+#: runs written by this process (inspection: tests and benchmarks ask executors for it)
+stats = {"runs": 0}
+
+
+def _write_run(directory: str, records: Iterable[Any]) -> RunFile:
+    stats["runs"] += 1
+    run = RunFile(directory)
+    batch: list[Any] = []
+    for record in records:
+        batch.append(record)
+        if len(batch) >= RUN_FRAME_RECORDS:
+            run.write(batch)
+            batch = []
+    if batch:
+        run.write(batch)
+    return run.finish()
+
+
+def _merge_runs(runs: list[RunFile], directory: str, key: Callable[[Any], Any] | None,
+                reverse: bool = False) -> Iterator[Any]:
+    """Every record of ``runs`` in order, deleting the runs when done (or abandoned).
+
+    Ties come out in run order (``heapq.merge`` is stable), so merging runs
+    written in input order is stable; with more than MAX_MERGE_FAN_IN runs,
+    consecutive groups are merged first, which keeps that order.
+    """
+    live = list(runs)
+    try:
+        while len(live) > MAX_MERGE_FAN_IN:
+            merged_pass: list[RunFile] = []
+            for start in range(0, len(live), MAX_MERGE_FAN_IN):
+                group = live[start:start + MAX_MERGE_FAN_IN]
+                if len(group) == 1:
+                    merged_pass.append(group[0])
+                    continue
+                merged_pass.append(_write_run(directory, heapq.merge(*group, key=key, reverse=reverse)))
+                for run in group:
+                    run.delete()
+            live = merged_pass
+        yield from heapq.merge(*live, key=key, reverse=reverse)
+    finally:
+        for run in live:
+            run.delete()
+
+
+def _key_hash(record: Any) -> int:
+    return hash(record[0])
+
+
+# ------------------------------------------------------------------ ExternalList
+
+
+class ExternalList:
+    """A list of values that keeps at most ``memory_limit`` bytes in memory, the rest in a run file.
+
+    Appends and extends only; iterable any number of times (disk part first,
+    then memory); ``len`` is exact. Pickles as a plain list (it is materialized
+    when it leaves the task). Used for one key's grouped values.
+    """
+
+    #: ResultIterable keeps an ExternalList as is rather than copying it into a list
+    _result_iterable_keeps = True
+
+    def __init__(self, memory_limit: int, spill_dir: str):
+        self._limit = memory_limit
+        self._dir = spill_dir
+        self._memory: list[Any] = []
+        self._run: RunFile | None = None
+        self._on_disk = 0
+        self._item = MeanSize()
+        self._until_check = FIRST_CHECK
+
+    def append(self, value: Any) -> None:
+        self._memory.append(value)
+        self._until_check -= 1
+        if self._until_check <= 0:
+            self._check()
+
+    def extend(self, values: Iterable[Any]) -> None:
+        if not isinstance(values, list):
+            values = list(values)
+        self._memory.extend(values)
+        self._until_check -= len(values)
+        if self._until_check <= 0:
+            self._check()
+
+    def _check(self) -> None:
+        memory = self._memory
+        for i in sample_indices(len(memory)):
+            self._item.add(approx_size(memory[i]))
+        per_item = LIST_SLOT + self._item.mean
+        if len(memory) * per_item > self._limit:
+            if self._run is None:
+                self._run = RunFile(self._dir)
+            self._run.write(memory)
+            self._on_disk += len(memory)
+            self._memory = []
+        self._until_check = max(FIRST_CHECK, int((self._limit / per_item - len(self._memory)) / 2))
+
+    @property
+    def spilled(self) -> bool:
+        return self._run is not None
+
+    def __len__(self) -> int:
+        return self._on_disk + len(self._memory)
+
+    def __bool__(self) -> bool:
+        return len(self) > 0
+
+    def __iter__(self) -> Iterator[Any]:
+        if self._run is not None:
+            yield from self._run
+        yield from list(self._memory)
+
+    def __reduce__(self) -> tuple:
+        return (list, (list(self),))
+
+    def __repr__(self) -> str:
+        return f"ExternalList({len(self)} values, {self._on_disk} on disk)"
+
+    def delete(self) -> None:
+        if self._run is not None:
+            self._run.delete()
+
+
+def _settled(values: ExternalList) -> ExternalList | list[Any]:
+    """A plain list when nothing went to disk (what callers expect in the common case)."""
+    return values if values.spilled else values._memory
+
+
+# ------------------------------------------------------------------ sort
+
+
+class ExternalSorter:
+    """Sorts records with at most ``memory_limit`` bytes buffered; stable, like ``sorted``."""
+
+    def __init__(self, memory_limit: int, spill_dir: str, key: Callable[[Any], Any] | None = None,
+                 reverse: bool = False):
+        self.memory_limit = memory_limit
+        self.spill_dir = spill_dir
+        self.key = key
+        self.reverse = reverse
+        #: runs written by the last ``sort`` (inspection, tests)
+        self.spills = 0
+
+    def sort(self, records: Iterable[Any]) -> Iterator[Any]:
+        sizer = BufferSizer("records")
+        schedule = CheckSchedule(self.memory_limit)
+        buffer: list[Any] = []
+        runs: list[RunFile] = []
+        it = iter(records)
+        n = FIRST_CHECK
+        try:
+            while True:
+                chunk = list(islice(it, n))
+                if not chunk:
+                    break
+                buffer += chunk
+                sizer.observe(chunk)
+                used = sizer.estimate(len(buffer))
+                if used > self.memory_limit:
+                    buffer.sort(key=self.key, reverse=self.reverse)
+                    runs.append(_write_run(self.spill_dir, buffer))
+                    buffer = []
+                    used = 0
+                n = schedule.next(used, sizer.per_record())
+        except BaseException:
+            for run in runs:
+                run.delete()
+            raise
+        buffer.sort(key=self.key, reverse=self.reverse)
+        self.spills = len(runs)
+        if not runs:
+            return iter(buffer)
+        runs.append(_write_run(self.spill_dir, buffer))
+        del buffer
+        return _merge_runs(runs, self.spill_dir, self.key, self.reverse)
+
+
+def sort_records(records: Iterable[Any], key: Callable[[Any], Any] | None = None,
+                 reverse: bool = False) -> Iterator[Any]:
+    """``sorted(records, key, reverse)`` within the running task's memory budget."""
+    config = spill_config()
+    if config is None:
+        return iter(sorted(records, key=key, reverse=reverse))
+    return ExternalSorter(config.memory_limit, config.spill_dir, key, reverse).sort(records)
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+class ExternalAggregator:
+    """Folds key-value records with an Aggregator, spilling runs ordered by key hash.
+
+    ``insert(records)`` folds values (createCombiner/mergeValue),
+    ``insert(records, combiners=True)`` folds combiners (mergeCombiners);
+    ``items()`` yields each key once with its combiner. For groupByKey
+    (``kind == "list"``) a key's merged list may be an ExternalList.
+    """
+
+    def __init__(self, aggregator: Any, memory_limit: int, spill_dir: str):
+        self.aggregator = aggregator
+        self.memory_limit = memory_limit
+        self.spill_dir = spill_dir
+        self._lists = aggregator.kind == "list"
+        self._sizer = BufferSizer("list" if self._lists else "combiner")
+        self._schedule = CheckSchedule(memory_limit)
+        self._table: dict[Any, Any] = {}
+        self._values = 0
+        self._runs: list[RunFile] = []
+
+    @property
+    def spills(self) -> int:
+        return len(self._runs)
+
+    def insert(self, records: Iterable[tuple[Any, Any]], combiners: bool = False) -> None:
+        agg = self.aggregator
+        fold = agg.combine_combiners if combiners else agg.combine_values
+        count_lists = self._lists and combiners
+        it = iter(records)
+        n = FIRST_CHECK
+        while True:
+            chunk = list(islice(it, n))
+            if not chunk:
+                return
+            fold(chunk, into=self._table)
+            self._values += sum(len(c) for _, c in chunk) if count_lists else len(chunk)
+            self._sizer.observe(chunk, self._table, combiners)
+            used = self._sizer.estimate(len(self._table), self._values)
+            if used > self.memory_limit:
+                self._spill()
+                used = 0
+            n = self._schedule.next(used, self._sizer.per_record())
+
+    def _spill(self) -> None:
+        items = sorted(self._table.items(), key=_key_hash)
+        self._table = {}
+        self._values = 0
+        self._runs.append(_write_run(self.spill_dir, _split_lists(items) if self._lists else items))
+
+    def items(self) -> Iterator[tuple[Any, Any]]:
+        if not self._runs:
+            table, self._table = self._table, {}
+            return iter(table.items())
+        if self._table:
+            self._spill()
+        runs, self._runs = self._runs, []
+        return self._merge(runs)
+
+    def _merge(self, runs: list[RunFile]) -> Iterator[tuple[Any, Any]]:
+        merge_combiners = self.aggregator.merge_combiners
+        group: dict[Any, Any] = {}
+        current: int | None = None
+        for k, c in _merge_runs(runs, self.spill_dir, _key_hash):
+            h = hash(k)
+            if h != current:
+                yield from self._emit(group)
+                group = {}
+                current = h
+            if self._lists:
+                values = group.get(k)
+                if values is None:
+                    values = group[k] = ExternalList(self.memory_limit, self.spill_dir)
+                values.extend(c)
+            elif k in group:
+                group[k] = merge_combiners(group[k], c)
+            else:
+                group[k] = c
+        yield from self._emit(group)
+
+    def _emit(self, group: dict[Any, Any]) -> Iterator[tuple[Any, Any]]:
+        if self._lists:
+            for k, values in group.items():
+                yield k, _settled(values)
+        else:
+            yield from group.items()
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.delete()
+        self._runs = []
+
+
+def _split_lists(items: Iterable[tuple[Any, list[Any]]]) -> Iterator[tuple[Any, list[Any]]]:
+    """(key, list) records with long lists cut into parts of LIST_PART values (same key, in order)."""
+    for k, values in items:
+        if len(values) <= LIST_PART:
+            yield k, values
+        else:
+            for start in range(0, len(values), LIST_PART):
+                yield k, values[start:start + LIST_PART]
+
+
+def combine_by_key(aggregator: Any, records: Iterable[tuple[Any, Any]],
+                   combiners: bool = False) -> Iterator[tuple[Any, Any]]:
+    """Fold ``records`` by key within the running task's budget (spilling when needed)."""
+    config = spill_config()
+    if config is None:
+        fold = aggregator.combine_combiners if combiners else aggregator.combine_values
+        return iter(fold(records).items())
+    external = ExternalAggregator(aggregator, config.memory_limit, config.spill_dir)
+    external.insert(records, combiners)
+    return external.items()
+
+
+# ------------------------------------------------------------------ grouping
+
+
+class ExternalGrouper:
+    """Groups the values of ``n`` sources by key: ``groups()`` yields (key, tuple of n value lists).
+
+    A value list is a plain list, or an ExternalList when the merged values of
+    one key outgrow the memory budget.
+    """
+
+    def __init__(self, n: int, memory_limit: int, spill_dir: str):
+        self.n = n
+        self.memory_limit = memory_limit
+        self.spill_dir = spill_dir
+        self._sizer = BufferSizer("list")
+        self._schedule = CheckSchedule(memory_limit)
+        self._table: dict[Any, tuple[list[Any], ...]] = {}
+        self._values = 0
+        self._runs: list[RunFile] = []
+
+    @property
+    def spills(self) -> int:
+        return len(self._runs)
+
+    def absorb(self, table: dict[Any, list[Any]], source: int, values: int) -> None:
+        """Take over a {key: [values]} table of one source (a hash join that outgrew memory)."""
+        n = self.n
+        for k, vs in table.items():
+            lists = tuple(vs if i == source else [] for i in range(n))
+            self._table[k] = lists
+        self._values += values
+        self._spill()
+
+    def insert(self, source: int, records: Iterable[tuple[Any, Any]]) -> None:
+        table, n = self._table, self.n
+        it = iter(records)
+        step = FIRST_CHECK
+        while True:
+            chunk = list(islice(it, step))
+            if not chunk:
+                return
+            for k, v in chunk:
+                lists = table.get(k)
+                if lists is None:
+                    lists = table[k] = tuple([] for _ in range(n))
+                lists[source].append(v)
+            self._values += len(chunk)
+            self._sizer.observe(chunk)
+            used = self._sizer.estimate(len(table), self._values) + len(table) * 56 * (n - 1)
+            if used > self.memory_limit:
+                self._spill()
+                table = self._table
+                used = 0
+            step = self._schedule.next(used, self._sizer.per_record())
+
+    def _spill(self) -> None:
+        items = sorted(self._table.items(), key=_key_hash)
+        self._table = {}
+        self._values = 0
+
+        def records() -> Iterator[tuple[Any, int, list[Any]]]:
+            for k, lists in items:
+                for source, values in enumerate(lists):
+                    for start in range(0, len(values), LIST_PART):
+                        yield k, source, values[start:start + LIST_PART]
+
+        self._runs.append(_write_run(self.spill_dir, records()))
+
+    def groups(self) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        if not self._runs:
+            table, self._table = self._table, {}
+            return iter(table.items())
+        if self._table:
+            self._spill()
+        runs, self._runs = self._runs, []
+        return self._merge(runs)
+
+    def _merge(self, runs: list[RunFile]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+        share = max(1, self.memory_limit // self.n)
+        group: dict[Any, tuple[ExternalList, ...]] = {}
+        current: int | None = None
+        for k, source, values in _merge_runs(runs, self.spill_dir, _key_hash):
+            h = hash(k)
+            if h != current:
+                yield from _emit_groups(group)
+                group = {}
+                current = h
+            lists = group.get(k)
+            if lists is None:
+                lists = group[k] = tuple(ExternalList(share, self.spill_dir) for _ in range(self.n))
+            lists[source].extend(values)
+        yield from _emit_groups(group)
+
+    def close(self) -> None:
+        for run in self._runs:
+            run.delete()
+        self._runs = []
+
+
+def _emit_groups(group: dict[Any, tuple[ExternalList, ...]]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    for k, lists in group.items():
+        yield k, tuple(_settled(values) for values in lists)
