@@ -13,12 +13,11 @@ in-memory ones.
 """
 from __future__ import annotations
 
-from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from sparklite.resultiterable import ResultIterable
 from sparklite.shuffle.external import FIRST_CHECK, ExternalGrouper, SpillConfig
-from sparklite.shuffle.sizing import BufferSizer, CheckSchedule
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
 Pairs = Iterable[tuple[Any, Any]]
 
@@ -41,27 +40,23 @@ def _build(left: Pairs, spill: SpillConfig | None) -> dict[Any, list[Any]] | Ext
     sizer = BufferSizer("list")
     schedule = CheckSchedule(spill.memory_limit)
     it = iter(left)
-    values = 0
-    n = FIRST_CHECK
-    while True:
-        chunk = list(islice(it, n))
-        if not chunk:
-            return table
+    step = [FIRST_CHECK]
+    for first, chunk in sampled_chunks(it, lambda: step[0]):
         for k, v in chunk:
             try:
                 table[k].append(v)
             except KeyError:
                 table[k] = [v]
-        values += len(chunk)
-        sizer.observe(chunk)
-        used = sizer.estimate(len(table), values)
+        sizer.observe_one(first)
+        used = sizer.estimate(len(table), sum(map(len, table.values())))
         if used > spill.memory_limit:
             grouper = ExternalGrouper(2, spill.memory_limit, spill.spill_dir)
-            grouper.absorb(table, 0, values)
+            grouper.absorb(table, 0)
             del table
             grouper.insert(0, it)
             return grouper
-        n = schedule.next(used, sizer.per_record())
+        step[0] = schedule.next(used, sizer.per_record())
+    return table
 
 
 def _external_groups(grouper: ExternalGrouper, right: Pairs) -> Iterator[tuple[Any, tuple[Any, ...]]]:

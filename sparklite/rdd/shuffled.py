@@ -16,7 +16,7 @@ from sparklite.rdd import join as join_kernels
 from sparklite.rdd.base import Partition
 from sparklite.rdd.dependency import Dependency, OneToOneDependency, ShuffleDependency
 from sparklite.rdd.rdd import RDD
-from sparklite.shuffle.external import combine_by_key, spill_config
+from sparklite.shuffle.external import combine_batches_by_key, spill_config
 from sparklite.shuffle.reader import read_batches
 from sparklite.taskcontext import TaskContext
 
@@ -41,10 +41,10 @@ class ShuffledRDD(RDD):
         return [self._dep]
 
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
-        records = chain.from_iterable(read_batches(context, self.shuffle_id, split.index))
+        batches = read_batches(context, self.shuffle_id, split.index)
         if self.aggregator is None:
-            return records
-        return combine_by_key(self.aggregator, records, combiners=self.map_side_combine)
+            return chain.from_iterable(batches)
+        return combine_batches_by_key(self.aggregator, batches, combiners=self.map_side_combine)
 
 
 class CoGroupedRDD(RDD):

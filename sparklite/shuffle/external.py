@@ -31,11 +31,11 @@ import heapq
 import os
 import tempfile
 import weakref
-from itertools import islice
 from typing import Any, Callable, Iterable, Iterator
 
 from sparklite.shuffle.frames import read_frames, write_frames
-from sparklite.shuffle.sizing import LIST_SLOT, BufferSizer, CheckSchedule, MeanSize, approx_size, sample_indices
+from sparklite.shuffle.sizing import (LIST_SLOT, BufferSizer, CheckSchedule, MeanSize, approx_size,
+                                     sample_indices, sampled_chunks)
 
 #: records per frame in a run file: what each run contributes to memory while merging
 RUN_FRAME_RECORDS = 1024
@@ -260,22 +260,18 @@ class ExternalSorter:
         schedule = CheckSchedule(self.memory_limit)
         buffer: list[Any] = []
         runs: list[RunFile] = []
-        it = iter(records)
-        n = FIRST_CHECK
+        step = [FIRST_CHECK]
         try:
-            while True:
-                chunk = list(islice(it, n))
-                if not chunk:
-                    break
-                buffer += chunk
-                sizer.observe(chunk)
+            for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
+                buffer.extend(chunk)
+                sizer.observe_one(first)
                 used = sizer.estimate(len(buffer))
                 if used > self.memory_limit:
                     buffer.sort(key=self.key, reverse=self.reverse)
                     runs.append(_write_run(self.spill_dir, buffer))
                     buffer = []
                     used = 0
-                n = schedule.next(used, sizer.per_record())
+                step[0] = schedule.next(used, sizer.per_record())
         except BaseException:
             for run in runs:
                 run.delete()
@@ -318,7 +314,6 @@ class ExternalAggregator:
         self._sizer = BufferSizer("list" if self._lists else "combiner")
         self._schedule = CheckSchedule(memory_limit)
         self._table: dict[Any, Any] = {}
-        self._values = 0
         self._runs: list[RunFile] = []
 
     @property
@@ -328,26 +323,44 @@ class ExternalAggregator:
     def insert(self, records: Iterable[tuple[Any, Any]], combiners: bool = False) -> None:
         agg = self.aggregator
         fold = agg.combine_combiners if combiners else agg.combine_values
-        count_lists = self._lists and combiners
-        it = iter(records)
-        n = FIRST_CHECK
-        while True:
-            chunk = list(islice(it, n))
-            if not chunk:
-                return
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             fold(chunk, into=self._table)
-            self._values += sum(len(c) for _, c in chunk) if count_lists else len(chunk)
-            self._sizer.observe(chunk, self._table, combiners)
-            used = self._sizer.estimate(len(self._table), self._values)
+            self._sizer.observe_one(first, self._table, combiners)
+            values = sum(map(len, self._table.values())) if self._lists else 0
+            used = self._sizer.estimate(len(self._table), values)
             if used > self.memory_limit:
                 self._spill()
                 used = 0
-            n = self._schedule.next(used, self._sizer.per_record())
+            step[0] = self._schedule.next(used, self._sizer.per_record())
+
+    def insert_batches(self, batches: Iterable[list[tuple[Any, Any]]], combiners: bool = False) -> None:
+        """``insert`` for records arriving in lists (shuffle frames): folded a list at a time."""
+        agg = self.aggregator
+        fold = agg.combine_combiners if combiners else agg.combine_values
+        table = self._table
+        step = FIRST_CHECK
+        since_check = 0
+        for batch in batches:
+            if not batch:
+                continue
+            fold(batch, into=table)
+            since_check += len(batch)
+            if since_check < step:
+                continue
+            since_check = 0
+            self._sizer.observe_one(batch[0], table, combiners)
+            values = sum(map(len, table.values())) if self._lists else 0
+            used = self._sizer.estimate(len(table), values)
+            if used > self.memory_limit:
+                self._spill()
+                table = self._table
+                used = 0
+            step = self._schedule.next(used, self._sizer.per_record())
 
     def _spill(self) -> None:
         items = sorted(self._table.items(), key=_key_hash)
         self._table = {}
-        self._values = 0
         self._runs.append(_write_run(self.spill_dir, _split_lists(items) if self._lists else items))
 
     def items(self) -> Iterator[tuple[Any, Any]]:
@@ -415,6 +428,21 @@ def combine_by_key(aggregator: Any, records: Iterable[tuple[Any, Any]],
     return external.items()
 
 
+def combine_batches_by_key(aggregator: Any, batches: Iterable[list[tuple[Any, Any]]],
+                           combiners: bool = False) -> Iterator[tuple[Any, Any]]:
+    """``combine_by_key`` over records arriving in lists (the reduce side of a shuffle)."""
+    config = spill_config()
+    if config is None:
+        fold = aggregator.combine_combiners if combiners else aggregator.combine_values
+        table: dict = {}
+        for batch in batches:
+            fold(batch, into=table)
+        return iter(table.items())
+    external = ExternalAggregator(aggregator, config.memory_limit, config.spill_dir)
+    external.insert_batches(batches, combiners)
+    return external.items()
+
+
 # ------------------------------------------------------------------ grouping
 
 
@@ -432,48 +460,41 @@ class ExternalGrouper:
         self._sizer = BufferSizer("list")
         self._schedule = CheckSchedule(memory_limit)
         self._table: dict[Any, tuple[list[Any], ...]] = {}
-        self._values = 0
         self._runs: list[RunFile] = []
 
     @property
     def spills(self) -> int:
         return len(self._runs)
 
-    def absorb(self, table: dict[Any, list[Any]], source: int, values: int) -> None:
+    def absorb(self, table: dict[Any, list[Any]], source: int) -> None:
         """Take over a {key: [values]} table of one source (a hash join that outgrew memory)."""
         n = self.n
         for k, vs in table.items():
             lists = tuple(vs if i == source else [] for i in range(n))
             self._table[k] = lists
-        self._values += values
         self._spill()
 
     def insert(self, source: int, records: Iterable[tuple[Any, Any]]) -> None:
         table, n = self._table, self.n
-        it = iter(records)
-        step = FIRST_CHECK
-        while True:
-            chunk = list(islice(it, step))
-            if not chunk:
-                return
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             for k, v in chunk:
                 lists = table.get(k)
                 if lists is None:
                     lists = table[k] = tuple([] for _ in range(n))
                 lists[source].append(v)
-            self._values += len(chunk)
-            self._sizer.observe(chunk)
-            used = self._sizer.estimate(len(table), self._values) + len(table) * 56 * (n - 1)
+            self._sizer.observe_one(first)
+            values = sum(len(vs) for lists in table.values() for vs in lists)
+            used = self._sizer.estimate(len(table), values) + len(table) * 56 * (n - 1)
             if used > self.memory_limit:
                 self._spill()
                 table = self._table
                 used = 0
-            step = self._schedule.next(used, self._sizer.per_record())
+            step[0] = self._schedule.next(used, self._sizer.per_record())
 
     def _spill(self) -> None:
         items = sorted(self._table.items(), key=_key_hash)
         self._table = {}
-        self._values = 0
 
         def records() -> Iterator[tuple[Any, int, list[Any]]]:
             for k, lists in items:

@@ -15,7 +15,8 @@ records cannot overshoot between two checks.
 from __future__ import annotations
 
 import sys
-from typing import Any, Sequence
+from itertools import chain, islice
+from typing import Any, Callable, Iterator, Sequence
 
 from sparklite.resultiterable import ResultIterable
 
@@ -81,6 +82,21 @@ class MeanSize:
         return self.total / self.count if self.count else 0.0
 
 
+def sampled_chunks(it: Iterator[Any], sizes: Callable[[], int]) -> Iterator[tuple[Any, Iterator[Any]]]:
+    """Consecutive lazy slices of ``it``, each with its first record as a size sample.
+
+    ``sizes()`` gives the length of the next slice. The slices are consumed in
+    place (never copied into lists): holding tens of thousands of records at
+    once would cost more in garbage-collector passes than the loop itself.
+    """
+    end = object()
+    while True:
+        first = next(it, end)
+        if first is end:
+            return
+        yield first, chain((first,), islice(it, sizes() - 1))
+
+
 def sample_indices(n: int, k: int = _SAMPLE) -> range:
     """Up to ``k`` indices spread over ``range(n)``."""
     return range(0, n, max(1, n // k)) if n else range(0)
@@ -119,22 +135,24 @@ class BufferSizer:
 
     def observe(self, chunk: Sequence[Any], table: dict | None = None, combiners: bool = False) -> None:
         """Sample a few records of ``chunk`` (``table``: the dict they were folded into)."""
-        kind = self.kind
         for i in sample_indices(len(chunk)):
-            record = chunk[i]
-            if kind == "records":
-                self.values.add(approx_size(record))
-                continue
-            k, v = record
-            self.keys.add(approx_size(k))
-            if kind == "list":
-                if combiners:
-                    if v:
-                        self.values.add(approx_size(v[0]))
-                else:
-                    self.values.add(approx_size(v))
+            self.observe_one(chunk[i], table, combiners)
+
+    def observe_one(self, record: Any, table: dict | None = None, combiners: bool = False) -> None:
+        kind = self.kind
+        if kind == "records":
+            self.values.add(approx_size(record))
+            return
+        k, v = record
+        self.keys.add(approx_size(k))
+        if kind == "list":
+            if combiners:
+                if v:
+                    self.values.add(approx_size(v[0]))
             else:
-                self.values.add(approx_size(table[k] if table is not None and k in table else v))
+                self.values.add(approx_size(v))
+        else:
+            self.values.add(approx_size(table[k] if table is not None and k in table else v))
 
     def estimate(self, entries: int, values: int = 0) -> int:
         if self.kind == "records":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import islice
 from typing import Any, Iterable, Iterator
 
 from sparklite.hashing import portable_hash
@@ -24,7 +23,7 @@ from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
 from sparklite.shuffle.frames import write_frames
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
-from sparklite.shuffle.sizing import BufferSizer, CheckSchedule
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
 #: buffer budget when none is given (PySpark's spark.python.worker.memory default)
 DEFAULT_MEMORY_LIMIT = 512 << 20
@@ -97,23 +96,19 @@ class ShuffleWriter:
         n = self.spec.num_partitions
         sizer = BufferSizer("list" if agg.kind == "list" else "combiner")
         schedule = CheckSchedule(self.memory_limit)
+        lists = agg.kind == "list"
         combined: dict = {}
-        values = 0
-        it = iter(records)
-        step = FIRST_CHECK
-        while True:
-            chunk = list(islice(it, step))
-            if not chunk:
-                break
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             agg.combine_values(chunk, into=combined)
-            values += len(chunk)
-            sizer.observe(chunk, combined)
+            sizer.observe_one(first, combined)
+            values = sum(map(len, combined.values())) if lists else 0
             used = sizer.estimate(len(combined), values)
             if used > self.memory_limit:
                 self._spill(route(combined.items(), self.spec.partitioner, n))
                 combined = {}
-                values = used = 0
-            step = schedule.next(used, sizer.per_record())
+                used = 0
+            step[0] = schedule.next(used, sizer.per_record())
         return route(combined.items(), self.spec.partitioner, n)
 
     def _buffer(self, records: Iterator[Any]) -> list[list[Any]]:
@@ -121,22 +116,16 @@ class ShuffleWriter:
         buckets: list[list[Any]] = [[] for _ in range(n)]
         sizer = BufferSizer("records")
         schedule = CheckSchedule(self.memory_limit)
-        buffered = 0
-        it = iter(records)
-        step = FIRST_CHECK
-        while True:
-            chunk = list(islice(it, step))
-            if not chunk:
-                break
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             route(chunk, self.spec.partitioner, n, buckets)
-            buffered += len(chunk)
-            sizer.observe(chunk)
-            used = sizer.estimate(buffered)
+            sizer.observe_one(first)
+            used = sizer.estimate(sum(map(len, buckets)))
             if used > self.memory_limit:
                 self._spill(buckets)
                 buckets = [[] for _ in range(n)]
-                buffered = used = 0
-            step = schedule.next(used, sizer.per_record())
+                used = 0
+            step[0] = schedule.next(used, sizer.per_record())
         return buckets
 
     def _spill(self, buckets: list[list[Any]]) -> None:

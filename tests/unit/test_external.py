@@ -106,12 +106,15 @@ def test_group_by_key_of_one_hot_key_larger_than_memory_is_disk_backed(tmp_path)
     assert leftovers(tmp_path) == []
 
 
-def test_group_by_key_map_combiners_from_several_maps(tmp_path):
+@pytest.mark.parametrize("batched", [False, True])
+def test_group_by_key_map_combiners_from_several_maps(tmp_path, batched):
     agg = ExternalAggregator(Aggregator.for_list(), SMALL, str(tmp_path))
     parts = [[(i % 50, [m * 1000 + i]) for i in range(1000)] for m in range(5)]
     # the aggregator extends the combiner lists it is given (as the reduce side may): reference first
     expected = ref.group_by_key((k, v) for part in parts for k, vs in part for v in vs)
-    for part in parts:
+    if batched:  # as shuffle frames arrive: lists of records
+        agg.insert_batches([part[i:i + 100] for part in parts for i in range(0, 1000, 100)], combiners=True)
+    for part in parts if not batched else []:
         agg.insert(part, combiners=True)
     assert agg.spills > 0
     assert {k: list(v) for k, v in agg.items()} == expected  # values keep their arrival order
@@ -126,6 +129,9 @@ def test_external_aggregation_equals_in_memory_for_any_input(tmp_path_factory, r
     agg = ExternalAggregator(Aggregator.for_reduce(add), limit, directory)
     agg.insert(records)
     assert dict(agg.items()) == ref.reduce_by_key(records, add)
+    batched = ExternalAggregator(Aggregator.for_reduce(add), limit, directory)
+    batched.insert_batches([records[i:i + 37] for i in range(0, len(records), 37)])
+    assert dict(batched.items()) == ref.reduce_by_key(records, add)
     grouped = ExternalAggregator(Aggregator.for_list(), limit, directory)
     grouped.insert(records)
     assert {k: list(v) for k, v in grouped.items()} == ref.group_by_key(records)
