@@ -39,9 +39,9 @@ def w1_plain(scale):
 
 
 # ----------------------------------------------------------------- W2 reduceByKey
-def w2_sparklite(sc, scale):
+def w2_sparklite(sc, scale, partitions=8):
     n = int(20_000_000 * scale)
-    sums = sc.parallelize(range(n), 8).map(lambda x: (x % 100_000, x)).reduceByKey(add)
+    sums = sc.parallelize(range(n), partitions).map(lambda x: (x % 100_000, x)).reduceByKey(add)
     return sums.count(), sums.values().sum()
 
 
@@ -148,10 +148,10 @@ def w6_plain(scale):
 
 
 # ----------------------------------------------------------------- W7 groupByKey
-def w7_sparklite(sc, scale):
+def w7_sparklite(sc, scale, partitions=8):
     n = int(5_000_000 * scale)
     keys = max(1, int(50_000 * scale))
-    groups = sc.parallelize(range(n), 8).map(lambda i: (mix(i) % keys, i)).groupByKey().mapValues(len)
+    groups = sc.parallelize(range(n), partitions).map(lambda i: (mix(i) % keys, i)).groupByKey().mapValues(len)
     return groups.count(), groups.values().sum()
 
 
@@ -188,6 +188,9 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--conf", action="append", default=[])
+    parser.add_argument("--partitions", type=int, help="input partitions (W2, W7; default 8)")
+    parser.add_argument("--report-spills", action="store_true",
+                        help="after the run, ask each executor how many spill runs it wrote")
     args = parser.parse_args(argv)
     _, spark_fn, plain_fn = WORKLOADS[args.workload]
     if args.engine == "prepare":
@@ -195,6 +198,7 @@ def main(argv: list[str]) -> None:
             PREPARE[args.workload](args.scale)
         return
     start = time.perf_counter()
+    extra: dict[str, Any] = {}
     if args.engine == "plain":
         result = plain_fn(args.scale)
     else:
@@ -206,11 +210,32 @@ def main(argv: list[str]) -> None:
             conf.set(k, v)
         sc = SparkContext(args.master, f"bench-{args.workload}", conf=conf)
         try:
-            result = spark_fn(sc, args.scale)
+            kwargs = {"partitions": args.partitions} if args.partitions else {}
+            result = spark_fn(sc, args.scale, **kwargs)
+            if args.report_spills:
+                extra["spill_runs"] = _spill_runs(sc)
+                extra["executor_pids"] = sc._runtime.backend.process_ids()
         finally:
             sc.stop()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"seconds": elapsed, "checksum": digest(result), "result": repr(result)[:200]}))
+    print(json.dumps({"seconds": elapsed, "checksum": digest(result), "result": repr(result)[:200], **extra}))
+
+
+def _spill_runs(sc) -> dict[str, int]:
+    """executor id -> spill runs it wrote (probe tasks until every executor answered)."""
+    from sparklite.shuffle import external
+    from sparklite.taskcontext import TaskContext
+
+    def probe(_):
+        yield TaskContext.get().env.executor_id, external.stats["runs"]
+
+    seen: dict[str, int] = {}
+    executors = len(sc._runtime.backend.process_ids())
+    for _ in range(20):
+        seen.update(sc.parallelize(range(16), 16).mapPartitions(probe).collect())
+        if len(seen) >= executors:
+            break
+    return seen
 
 
 if __name__ == "__main__":

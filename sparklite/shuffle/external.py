@@ -110,7 +110,8 @@ class RunFile:
         self._finalizer()
 
 
-#: runs written by this process (inspection: tests and benchmarks ask executors for it)
+#: spill files written by this process, here and by the map side (inspection: tests and
+#: benchmarks ask executors for it)
 stats = {"runs": 0}
 
 
@@ -324,15 +325,17 @@ class ExternalAggregator:
         agg = self.aggregator
         fold = agg.combine_combiners if combiners else agg.combine_values
         step = [FIRST_CHECK]
+        folded = 0
         for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             fold(chunk, into=self._table)
+            folded += step[0]
             self._sizer.observe_one(first, self._table, combiners)
             values = sum(map(len, self._table.values())) if self._lists else 0
             used = self._sizer.estimate(len(self._table), values)
             if used > self.memory_limit:
                 self._spill()
-                used = 0
-            step[0] = self._schedule.next(used, self._sizer.per_record())
+                used = folded = 0
+            step[0] = self._schedule.next(used, self._sizer.per_record(), folded)
 
     def insert_batches(self, batches: Iterable[list[tuple[Any, Any]]], combiners: bool = False) -> None:
         """``insert`` for records arriving in lists (shuffle frames): folded a list at a time."""
@@ -340,7 +343,7 @@ class ExternalAggregator:
         fold = agg.combine_combiners if combiners else agg.combine_values
         table = self._table
         step = FIRST_CHECK
-        since_check = 0
+        since_check = folded = 0
         for batch in batches:
             if not batch:
                 continue
@@ -348,6 +351,7 @@ class ExternalAggregator:
             since_check += len(batch)
             if since_check < step:
                 continue
+            folded += since_check
             since_check = 0
             self._sizer.observe_one(batch[0], table, combiners)
             values = sum(map(len, table.values())) if self._lists else 0
@@ -355,8 +359,8 @@ class ExternalAggregator:
             if used > self.memory_limit:
                 self._spill()
                 table = self._table
-                used = 0
-            step = self._schedule.next(used, self._sizer.per_record())
+                used = folded = 0
+            step = self._schedule.next(used, self._sizer.per_record(), folded)
 
     def _spill(self) -> None:
         items = sorted(self._table.items(), key=_key_hash)

@@ -110,7 +110,12 @@ class CheckSchedule:
         self.smallest = smallest
         self.largest = largest
 
-    def next(self, used: int, per_record: float) -> int:
+    def next(self, used: int, per_record: float, folded: int = 0) -> int:
+        """Records to fold before the next check; ``folded`` records (since the buffer was
+        empty) grew it to ``used`` bytes, which bounds the cost of a record from below
+        (a record may be a whole combiner list)."""
+        if folded:
+            per_record = max(per_record, used / folded)
         if per_record <= 0:
             return self.smallest
         headroom = max(0, self.limit - used)

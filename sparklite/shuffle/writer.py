@@ -22,6 +22,7 @@ from sparklite.hashing import portable_hash
 from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
 from sparklite.shuffle.frames import write_frames
+from sparklite.shuffle.external import stats as spill_stats
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
 from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
@@ -129,6 +130,7 @@ class ShuffleWriter:
         return buckets
 
     def _spill(self, buckets: list[list[Any]]) -> None:
+        spill_stats["runs"] += 1
         fd, path = tempfile.mkstemp(prefix="spill_", suffix=".tmp", dir=self.shuffle_dir)
         sizes = []
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
