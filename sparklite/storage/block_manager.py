@@ -34,6 +34,7 @@ a temporary disk file is committed or aborted on every path.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import threading
@@ -88,6 +89,7 @@ class BlockManager:
         #: block id -> level of every block held here (in memory or on disk)
         self._levels: dict[str, StorageLevel] = {}
         self._lock = threading.Lock()
+        self._builds = itertools.count()
 
     # ================================================================= reads
 
@@ -147,6 +149,7 @@ class BlockManager:
     def _compute_and_store(self, block_id: str, level: StorageLevel, records: Iterator[Any]) -> Iterator[Any]:
         """Yield ``records`` while encoding and storing them; the block is stored once they run out."""
         keep = _same_rdd(block_id)
+        owner = f"{block_id}@{next(self._builds)}"  # this attempt's memory reservation
         encoder = ChunkEncoder()
         in_memory: list[pa.RecordBatch] | None = [] if (level.useMemory or level.useOffHeap) else None
         memory_bytes = 0
@@ -169,13 +172,13 @@ class BlockManager:
                         writer = writer.rewrite(encoder.schema, encoder.reencode)
                 if in_memory is not None:
                     size = batch.get_total_buffer_size()
-                    granted, evicted = self.memory.reserve(block_id, size, keep)
+                    granted, evicted = self.memory.reserve(owner, size, keep)
                     self._handle_evicted(evicted)
                     if granted:
                         in_memory.append(batch)
                         memory_bytes += size
                     else:
-                        self.memory.release(block_id)
+                        self.memory.release(owner)
                         log.warning("block %s does not fit in the memory store (%d bytes so far, "
                                     "%d of %d bytes in use); %s", block_id, memory_bytes + size,
                                     self.memory.used, self.memory.capacity,
@@ -199,18 +202,18 @@ class BlockManager:
             complete = True
         finally:
             if not complete:
-                self.memory.release(block_id)
+                self.memory.release(owner)
                 if writer is not None:
                     writer.abort()
-        self._store_computed(block_id, level, encoder, in_memory, memory_bytes, writer, num_records)
+        self._store_computed(block_id, level, encoder, in_memory, memory_bytes, writer, num_records, owner)
 
     def _store_computed(self, block_id: str, level: StorageLevel, encoder: ChunkEncoder,
                         in_memory: list[pa.RecordBatch] | None, memory_bytes: int,
-                        writer: DiskBlockWriter | None, num_records: int) -> None:
+                        writer: DiskBlockWriter | None, num_records: int, owner: str) -> None:
         stored = False
         if in_memory is not None:
             entry = MemoryEntry(in_memory, encoder.schema, memory_bytes, num_records)
-            ok, evicted = self.memory.put(block_id, entry, _same_rdd(block_id))
+            ok, evicted = self.memory.put(block_id, entry, _same_rdd(block_id), reservation=owner)
             self._handle_evicted(evicted)
             if ok:
                 stored = True

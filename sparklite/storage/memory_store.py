@@ -18,7 +18,9 @@ Sizes are exact: Arrow buffer sizes of the block's batches.
 State
 -----
 ``_entries`` (block id -> MemoryEntry, least recently used first),
-``_reserved`` (owner -> bytes), ``used`` = stored + reserved bytes.
+``_reserved`` (owner -> bytes; an owner is one attempt at building a block, so
+two tasks building the same block never share a reservation), ``used`` =
+stored + reserved bytes.
 
 THREADING: every method takes ``_lock``; evicted entries are returned to the
 caller, who writes them to disk or reports them outside the lock.
@@ -101,10 +103,12 @@ class MemoryStore:
         with self._lock:
             self._reserved.pop(owner, None)
 
-    def put(self, block_id: str, entry: MemoryEntry, keep: Callable[[str], bool]) -> tuple[bool, Evicted]:
-        """Store ``entry``, converting ``block_id``'s reservation into it; (stored, evicted)."""
+    def put(self, block_id: str, entry: MemoryEntry, keep: Callable[[str], bool],
+            reservation: str | None = None) -> tuple[bool, Evicted]:
+        """Store ``entry``, converting the ``reservation`` (an owner of ``reserve``) into it;
+        returns (stored, evicted)."""
         with self._lock:
-            reserved = self._reserved.pop(block_id, 0)
+            reserved = self._reserved.pop(reservation, 0) if reservation is not None else 0
             old = self._entries.pop(block_id, None)
             if old is not None:
                 self._stored -= old.size

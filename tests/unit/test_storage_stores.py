@@ -64,8 +64,8 @@ def test_memory_store_reservations_count_and_are_released():
     assert store.used == 6000
     store.release("rdd_1_0")
     assert store.used == 0
-    store.reserve("rdd_1_0", 8000, never)
-    ok, _ = store.put("rdd_1_0", entry_of(list(range(1000))), never)  # converts the reservation
+    store.reserve("build-1", 8000, never)
+    ok, _ = store.put("rdd_1_0", entry_of(list(range(1000))), never, reservation="build-1")
     assert ok and store.used == 8000
 
 
@@ -189,3 +189,15 @@ def test_block_manager_replica_is_stored_by_its_level(tmp_path):
     assert bm.disk.contains("rdd_5_3")
     assert [r[0] for r in reports] == ["rdd_5_2", "rdd_5_3"]
     assert pa.ipc.open_stream(bm.block_bytes("rdd_5_2")).read_all().num_rows == 10
+
+
+def test_two_builds_of_the_same_block_keep_separate_reservations(tmp_path):
+    bm = BlockManager("0", str(tmp_path), 1 << 20, Reports(), chunk_records=100)
+    a = bm._compute_and_store("rdd_1_0", StorageLevel.MEMORY_ONLY, iter(range(1000)))
+    b = bm._compute_and_store("rdd_1_0", StorageLevel.MEMORY_ONLY, iter(range(1000)))
+    assert (next(a), next(b)) == (0, 0)  # both hold a reserved chunk
+    assert bm.memory.used == 1600
+    b.close()  # the second reader gives up: only its reservation goes
+    assert bm.memory.used == 800
+    assert list(a) == list(range(1, 1000))
+    assert bm.memory.used == 8000 and list(bm.get("rdd_1_0")) == list(range(1000))
