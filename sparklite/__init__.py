@@ -4,6 +4,11 @@ Change ``from pyspark import SparkContext`` to ``from sparklite import SparkCont
 """
 __version__ = "0.1.0"
 
+import os as _os
+
+# gRPC's C core logs connection chatter (GOAWAY, ...) at INFO; users see only errors
+_os.environ.setdefault("GRPC_VERBOSITY", "ERROR")
+
 from sparklite.accumulators import Accumulator, AccumulatorParam
 from sparklite.broadcast import Broadcast
 from sparklite.conf import SparkConf

@@ -141,6 +141,11 @@ _entry("sparklite.driver.allowMultipleContexts", parse_bool, "false",
 # --- scheduling
 _entry("spark.task.maxFailures", _positive_int, "4",
        "Attempts of one task before its job fails. Executor loss does not count as an attempt.")
+_entry("spark.stage.maxConsecutiveAttempts", _positive_int, "4",
+       "Attempts of one stage ended by fetch failures (lost shuffle output) before its job fails.")
+_entry("sparklite.task.maxExecutorLosses", _positive_int, "8",
+       "Attempts of one task that may die with their executor before the job fails (a task that "
+       "crashes every executor it runs on, e.g. by running out of memory, is not retried forever).")
 _entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
 _entry("spark.locality.wait", _duration("ms"), "3s",
        "How long a task waits for a slot on the executor that caches its input before running "
@@ -169,7 +174,9 @@ _entry("sparklite.storage.chunkRecords", _positive_int, "16384",
        "Records per Arrow record batch of a cached block: the unit in which a block is encoded, "
        "reserved against the storage budget, and decoded when read.")
 # --- network and security
-_entry("spark.driver.host", str, "127.0.0.1", "Address executors use to reach the driver.")
+_entry("spark.driver.host", str, None,
+       "Address executors use to reach the driver. Unset: 127.0.0.1 in local mode; in cluster mode "
+       "the local address that routes to the master.")
 _entry("spark.driver.bindAddress", str, None, "Address the driver binds; defaults to spark.driver.host.")
 _entry("spark.driver.port", _non_negative_int, "0", "Driver RPC port; 0 picks a free port.")
 _entry("spark.authenticate", parse_bool, "false",
@@ -177,6 +184,33 @@ _entry("spark.authenticate", parse_bool, "false",
        "per application).")
 _entry("spark.authenticate.secret", str, None, "The shared secret (cluster mode).")
 _entry("sparklite.authenticate.secretFile", str, None, "A file holding the shared secret.")
+_entry("spark.ssl.enabled", parse_bool, "false",
+       "Encrypt every RPC (driver, executors, master, workers) with mutual TLS, using the PEM files "
+       "below.")
+_entry("sparklite.ssl.certFile", str, None, "PEM certificate of this process (TLS).")
+_entry("sparklite.ssl.keyFile", str, None, "PEM private key of that certificate (TLS).")
+_entry("sparklite.ssl.caFile", str, None, "PEM certificate authority that signed every peer (TLS).")
+_entry("sparklite.ssl.serverName", str, None,
+       "Name to expect in peers' certificates instead of their address (one certificate per cluster).")
+# --- standalone cluster
+_entry("spark.cores.max", _positive_int, None,
+       "Cores an application may take from a standalone cluster in total. Unset: all it can get.")
+_entry("spark.executor.instances", _positive_int, None,
+       "Executors an application asks a standalone cluster for. Unset: as many as fit (within "
+       "spark.cores.max).")
+_entry("spark.scheduler.minRegisteredResourcesRatio", _fraction, "0.8",
+       "Share of the executors granted by a standalone master that must register before the first "
+       "job (waiting at most spark.scheduler.maxRegisteredResourcesWaitingTime).")
+_entry("spark.scheduler.maxRegisteredResourcesWaitingTime", _duration("ms"), "30s",
+       "Longest wait at start-up for executors of a standalone cluster.")
+_entry("spark.worker.timeout", _duration("s"), "60s",
+       "A worker silent for this long is considered lost by the master.")
+_entry("sparklite.worker.heartbeatInterval", _duration("ms"), "5s",
+       "How often workers report to the master.")
+_entry("spark.submit.pyFiles", str, None,
+       "Comma-separated .py/.zip/.egg files shipped to executors and importable there (--py-files).")
+_entry("spark.files", str, None,
+       "Comma-separated files shipped to executors, readable through SparkFiles.get (--files).")
 # --- shuffle
 _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
        "Fetch every shuffle segment through the owning executor's gRPC block service, even on "

@@ -115,11 +115,13 @@ class SparkContext:
         os.makedirs(local_dir, exist_ok=True)
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)
         try:
-            security = local_security(settings) if isinstance(spec, LocalMaster) else None
-            if security is None:
+            if isinstance(spec, LocalMaster):
+                security = local_security(settings)
+            else:
                 from sparklite.rpc.security import cluster_security
+                from sparklite.scheduler.runtime import driver_addresses
 
-                security = cluster_security(settings)
+                security = cluster_security(settings, driver_addresses(settings)[1])
             self._runtime = Runtime(settings, self._app_id, self._app_dir, security,
                                     self._accumulators, self._blob_store)
         except BaseException:

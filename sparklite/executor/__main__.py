@@ -19,6 +19,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1", help="address to bind and advertise")
     parser.add_argument("--parent-pid", type=int, default=0)
     args = parser.parse_args(argv)
+    if os.environ.get("SPARKLITE_TEST_CRASH_ON_START"):  # set only under sparklite.testing
+        print(f"executor {args.executor_id}: crashing on start (test hook)", file=sys.stderr)
+        return 3
 
     from sparklite.executor.executor import Executor
     from sparklite.logs import configure_logging

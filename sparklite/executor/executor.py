@@ -83,7 +83,9 @@ class Executor:
 
     def run(self) -> int:
         servicer = BlockServicer(os.path.join(self.local_dir, "shuffle"), lambda: self._chunk_size,
-                                 self._block_bytes, self._put_block)
+                                 self._block_bytes, self.executor_id,
+                                 lambda: self.env.settings if self.env is not None else None,
+                                 self._put_block)
         server, port = make_server([generic_handler(BLOCKS, servicer)], self.host, 0, self.security,
                                    max_workers=16)
         self.block_address = f"{self.host}:{port}"

@@ -6,6 +6,7 @@ parent's when possible.
 """
 from __future__ import annotations
 
+import pickle
 import random
 import warnings
 from itertools import chain
@@ -19,6 +20,20 @@ if TYPE_CHECKING:
 
 def _position_partition(key: int) -> int:
     return key
+
+
+def _first(pair: tuple[int, Any]) -> int:
+    return pair[0]
+
+
+def _content_hash(x: Any) -> int:
+    """A hash of an element's value that every executor computes alike (PYTHONHASHSEED=0 there)."""
+    if type(x).__hash__ is not None and type(x).__hash__ is not object.__hash__:
+        try:
+            return hash(x)
+        except TypeError:  # a tuple holding a list, ...
+            pass
+    return hash(pickle.dumps(x, pickle.HIGHEST_PROTOCOL))
 
 
 class TransformationsMixin:
@@ -143,10 +158,12 @@ class TransformationsMixin:
             return CoalescedRDD(self, numPartitions)
 
         def distribute(index: int, iterator: Iterator[Any]) -> Iterator[tuple[int, Any]]:
-            # round-robin from a start fixed by the partition index: a recomputed partition
-            # sends every element to the same reducer as before (see issue #3, SPARK-23207)
+            # Round-robin over the partition sorted by a content hash, from a start fixed by the
+            # partition index: a recomputed partition sends every element to the same reducer as
+            # before even if it comes back in another order (issue #3; SPARK-23207 lost rows here)
+            ordered = sorted(((_content_hash(x), x) for x in iterator), key=_first)
             position = random.Random(index).randrange(numPartitions)
-            for x in iterator:
+            for _, x in ordered:
                 position += 1
                 yield position % numPartitions, x
 

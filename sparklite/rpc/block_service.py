@@ -7,6 +7,8 @@ it passes the shared-secret interceptor before its first message is read.
 """
 from __future__ import annotations
 
+import os
+import time
 from typing import Any, Callable, Iterator
 
 import grpc
@@ -16,17 +18,33 @@ from sparklite.shuffle import index_file
 
 
 class BlockServicer:
-    def __init__(self, shuffle_dir: str, chunk_size: Callable[[], int],
-                 block_bytes: Callable[[str], Any] | None = None,
+    def __init__(self, shuffle_dir: str, chunk_size: Any, block_bytes: Any = None,
+                 executor_id: str = "", settings: Any = None,
                  put_block: Callable[[str, str, bytes], bool] | None = None):
         self._shuffle_dir = shuffle_dir
         self._chunk_size = chunk_size  # callable: the configured chunk size, known after registration
         self._block_bytes = block_bytes
+        self._executor_id = executor_id
+        self._settings = settings  # callable: the app's Settings once registered, else None
         self._put_block = put_block
+
+    def _test_flag(self, key: str) -> str | None:
+        settings = self._settings() if self._settings is not None else None
+        return settings.test_flag(key) if settings is not None else None
+
+    def _refuses_fetches(self) -> bool:
+        """Test hook: the file named by sparklite.test.failFetchesFromFile holds this executor's id."""
+        path = self._test_flag("sparklite.test.failFetchesFromFile")
+        if not path or not os.path.exists(path):
+            return False
+        with open(path) as f:
+            return f.read().strip() == self._executor_id
 
     def FetchShuffleSegment(self, request: pb.SegmentRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
         if request.reduce_end < request.reduce_start or request.reduce_start < 0:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "bad reduce range")
+        if self._refuses_fetches():
+            context.abort(grpc.StatusCode.UNAVAILABLE, "test: this executor refuses fetches")
         try:
             chunks = list(index_file.read_segment_chunks(
                 self._shuffle_dir, request.shuffle_id, request.map_index, request.map_task_id,
@@ -35,8 +53,11 @@ class BlockServicer:
             context.abort(grpc.StatusCode.NOT_FOUND, f"shuffle {request.shuffle_id} map "
                                                      f"{request.map_index}: {exc}")
             return
-        for chunk in chunks:
+        park_dir = self._test_flag("sparklite.test.parkFetchDir")
+        for i, chunk in enumerate(chunks):
             yield pb.Chunk(data=chunk)
+            if i == 0 and park_dir:
+                _park(park_dir)
 
     def FetchBlock(self, request: pb.BlockRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
         data = self._block_bytes(request.block_id) if self._block_bytes is not None else None
@@ -65,3 +86,13 @@ class BlockServicer:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"block {block_id}: {exc}")
             return pb.PutBlockReply()
         return pb.PutBlockReply(stored=stored)
+
+
+def _park(directory: str) -> None:
+    """Test hook: announce a fetch stream is half sent, then wait for release (or for a kill)."""
+    marker = os.path.join(directory, f"fetch-parked-{os.getpid()}")
+    with open(marker, "w") as f:
+        f.write(str(os.getpid()))
+    deadline = time.monotonic() + 60
+    while not os.path.exists(os.path.join(directory, "release")) and time.monotonic() < deadline:
+        time.sleep(0.01)

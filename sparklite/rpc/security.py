@@ -54,3 +54,45 @@ def read_secret(settings: object) -> str | None:
 def local_security(settings: object) -> RpcSecurity:
     """Local mode: the configured secret, else a fresh one for this application."""
     return RpcSecurity(read_secret(settings) or generate_secret(), None)
+
+
+def is_loopback(host: str) -> bool:
+    import ipaddress
+    import socket
+
+    if host in ("localhost", ""):
+        return True
+    try:
+        return ipaddress.ip_address(socket.gethostbyname(host)).is_loopback
+    except (OSError, ValueError):
+        return False
+
+
+def tls_from_settings(settings: object) -> TLSConfig | None:
+    if not settings.get("spark.ssl.enabled"):  # type: ignore[attr-defined]
+        return None
+    paths = {}
+    for name, key in (("cert", "sparklite.ssl.certFile"), ("key", "sparklite.ssl.keyFile"),
+                      ("ca", "sparklite.ssl.caFile")):
+        value = settings.get(key)  # type: ignore[attr-defined]
+        if not value:
+            raise ConfigError(f"spark.ssl.enabled is true but {key} is not set")
+        path = os.path.expanduser(value)
+        if not os.path.isfile(path):
+            raise ConfigError(f"{key}: no such file {path}")
+        paths[name] = path
+    return TLSConfig(**paths)
+
+
+def cluster_security(settings: object, bind_host: str | None = None) -> RpcSecurity:
+    """Cluster mode: the cluster's shared secret (required off loopback) and optional TLS."""
+    secret = read_secret(settings)
+    if settings.get("spark.authenticate") and not secret:  # type: ignore[attr-defined]
+        raise ConfigError("spark.authenticate is true but no secret is configured: set "
+                          "spark.authenticate.secret or sparklite.authenticate.secretFile")
+    if not secret and bind_host is not None and not is_loopback(bind_host):
+        raise ConfigError(f"binding {bind_host}, a non-loopback address, requires spark.authenticate=true "
+                          f"with a shared secret (spark.authenticate.secret or "
+                          f"sparklite.authenticate.secretFile)")
+    return RpcSecurity(secret, tls_from_settings(settings),
+                       settings.get("sparklite.ssl.serverName"))  # type: ignore[attr-defined]

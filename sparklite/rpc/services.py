@@ -14,6 +14,7 @@ from sparklite.rpc.generated import sparklite_pb2 as pb
 
 DRIVER = "sparklite.Driver"
 BLOCKS = "sparklite.BlockService"
+MASTER = "sparklite.Master"
 
 # (method, kind, request type, response type)
 _DRIVER_METHODS = [
@@ -28,12 +29,14 @@ _BLOCK_METHODS = [
     ("PutBlock", "stream_unary", pb.BlockChunk, pb.PutBlockReply),
 ]
 
-SERVICES: dict[str, list[tuple[str, str, Any, Any]]] = {DRIVER: _DRIVER_METHODS, BLOCKS: _BLOCK_METHODS}
+_MASTER_METHODS = [
+    ("WorkerConnect", "stream_stream", pb.WorkerMessage, pb.MasterToWorker),
+    ("ApplicationConnect", "stream_stream", pb.ApplicationMessage, pb.MasterToApplication),
+    ("Status", "unary_unary", pb.StatusRequest, pb.ClusterStatus),
+]
 
-
-def register_service(name: str, methods: list[tuple[str, str, Any, Any]]) -> None:
-    """Add a service (the cluster layer registers Master and Worker)."""
-    SERVICES[name] = methods
+SERVICES: dict[str, list[tuple[str, str, Any, Any]]] = {
+    DRIVER: _DRIVER_METHODS, BLOCKS: _BLOCK_METHODS, MASTER: _MASTER_METHODS}
 
 
 def generic_handler(service: str, servicer: Any) -> grpc.GenericRpcHandler:

@@ -29,6 +29,8 @@ class SchedulerBackend(Protocol):
 
     def executor_lost(self, executor_id: str, reason: str) -> None: ...
 
+    def remove_executor(self, executor_id: str, reason: str) -> None: ...
+
     def executor_pids(self) -> dict[str, int]: ...
 
 
@@ -47,6 +49,9 @@ class EndpointBackend:
 
     def executor_pids(self) -> dict[str, int]:
         return self.endpoint.executor_pids()
+
+    def remove_executor(self, executor_id: str, reason: str) -> None:
+        self.endpoint.remove_executor(executor_id, reason)
 
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors)}

@@ -18,9 +18,12 @@ Failure semantics
   map output (and every output of the executor it came from), parks both
   stages in ``failed``, and resubmits them shortly after; the map stage reruns
   its missing partitions and the reduce stage resumes once it is available.
-  ``MAX_CONSECUTIVE_STAGE_ATTEMPTS`` fetch-failed attempts abort the stage.
+  ``spark.stage.maxConsecutiveAttempts`` fetch-failed attempts abort the stage,
+  and an executor blamed for repeated fetch failures is removed (and replaced).
 * Executor loss unregisters that executor's map outputs and cached blocks;
-  running task sets re-pend its tasks (not counted as failures).
+  running task sets re-pend its tasks (not counted as failures), and stages
+  reading a shuffle that lost outputs are retried at once instead of waiting
+  for their tasks to meet fetch failures.
 
 THREADING: every method runs on the scheduler thread (see event_loop.py),
 so none of the state below needs a lock.
@@ -49,14 +52,15 @@ from sparklite.shuffle.map_status import ShuffleWriteSpec
 
 log = logging.getLogger(__name__)
 
-MAX_CONSECUTIVE_STAGE_ATTEMPTS = 4
 RESUBMIT_DELAY = 0.1
+#: fetch failures blamed on one live executor before it is removed (and replaced)
+MAX_FETCH_FAILURES_PER_EXECUTOR = 2
 
 
 class DAGScheduler:
     def __init__(self, task_scheduler: Any, tracker: MapOutputTracker, block_master: Any,
                  accumulators: Any, post_delayed: Callable[[float, Any], None],
-                 listener: Any = None):
+                 listener: Any = None, max_stage_attempts: int = 4):
         self.task_scheduler = task_scheduler
         task_scheduler.dag = self
         self.tracker = tracker
@@ -75,6 +79,10 @@ class DAGScheduler:
         self.failed: set[Stage] = set()
         self.jobs: dict[int, ActiveJob] = {}
         self._resubmit_scheduled = False
+        #: spark.stage.maxConsecutiveAttempts: fetch-failed attempts of one stage before it aborts
+        self.max_stage_attempts = max_stage_attempts
+        #: executor id -> fetch failures blamed on it since it registered
+        self.fetch_failures_from: dict[str, int] = {}
 
     # ================================================================= events
 
@@ -362,28 +370,47 @@ class DAGScheduler:
         if stage is None or map_stage is None:
             return
         self._notify("task_ended", stage, launch, False)
-        if launch.stage_attempt != stage.latest_attempt:
-            log.info("ignoring fetch failure from stale attempt %d of stage %d", launch.stage_attempt, stage.id)
-        else:
-            log.warning("stage %d attempt %d: %s; resubmitting map stage %d", stage.id,
-                        launch.stage_attempt, failure.message, map_stage.id)
-            self.task_scheduler.cancel_stage(stage.id, "fetch failed", kill_running=False)
-            self.running.discard(stage)
-            stage.fetch_failed_attempts.add(launch.stage_attempt)
-            if len(stage.fetch_failed_attempts) >= MAX_CONSECUTIVE_STAGE_ATTEMPTS:
-                self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number "
-                                         f"of times: {MAX_CONSECUTIVE_STAGE_ATTEMPTS}. Most recent "
-                                         f"failure reason: {failure.message}")
-                return
-            self.failed.add(stage)
-            self.failed.add(map_stage)
         if failure.map_index >= 0:
             self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
         if failure.executor_id:
+            # without its executor's block service, none of its outputs can be trusted (as Spark)
             self.tracker.remove_outputs_on_executor(failure.executor_id)
-        if self.failed and not self._resubmit_scheduled:
+            self._count_fetch_failure(failure.executor_id)
+        if launch.stage_attempt != stage.latest_attempt:
+            log.info("ignoring fetch failure from stale attempt %d of stage %d", launch.stage_attempt, stage.id)
+            return
+        log.warning("stage %d attempt %d: %s; rerunning the missing outputs of map stage %d", stage.id,
+                    launch.stage_attempt, failure.message, map_stage.id)
+        self._retry_after_lost_input(stage, [map_stage], failure.message, launch.stage_attempt)
+
+    def _retry_after_lost_input(self, stage: Stage, map_stages: list[ShuffleMapStage], reason: str,
+                                attempt: int) -> None:
+        """Stop ``stage``'s attempt (its input is partly gone) and park it with the map stages
+        that must repair their outputs; both are resubmitted shortly."""
+        if stage not in self.running and stage not in self.failed:
+            return
+        self.task_scheduler.cancel_stage(stage.id, "input lost", kill_running=False)
+        self.running.discard(stage)
+        stage.fetch_failed_attempts.add(attempt)
+        if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
+            self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number of "
+                                     f"times: {self.max_stage_attempts}. Most recent failure reason: "
+                                     f"{reason}")
+            return
+        self.failed.add(stage)
+        self.failed.update(map_stages)
+        if not self._resubmit_scheduled:
             self._resubmit_scheduled = True
             self._post_delayed(RESUBMIT_DELAY, ev.FailedStagesResubmitted())
+
+    def _count_fetch_failure(self, executor_id: str) -> None:
+        """Fetches from one live executor that keep failing: stop using it (it is replaced)."""
+        self.fetch_failures_from[executor_id] = self.fetch_failures_from.get(executor_id, 0) + 1
+        if (self.fetch_failures_from[executor_id] >= MAX_FETCH_FAILURES_PER_EXECUTOR
+                and executor_id in self.task_scheduler.executors):
+            log.warning("fetches from executor %s failed %d times; removing it", executor_id,
+                        self.fetch_failures_from[executor_id])
+            self.task_scheduler.remove_executor(executor_id, "its shuffle files cannot be fetched")
 
     def resubmit_failed_stages(self) -> None:
         self._resubmit_scheduled = False
@@ -407,16 +434,25 @@ class DAGScheduler:
                                  f"failure: {message}", failure=failure)
 
     def executor_lost(self, executor_id: str, reason: str, resubmitted: dict[int, list[int]]) -> None:
+        """Forget what died with the executor; stages reading lost map outputs retry at once."""
         lost = self.tracker.remove_outputs_on_executor(executor_id)
+        self.fetch_failures_from.pop(executor_id, None)
         if self.block_master is not None:
             self.block_master.remove_executor(executor_id)
         for stage_id, partitions in resubmitted.items():
             stage = self.stages.get(stage_id)
             if stage is not None and stage in self.running:
                 stage.pending_partitions.update(partitions)
-        if lost:
-            log.warning("executor %s lost (%s): map outputs lost for shuffles %s", executor_id,
-                        reason, sorted(lost))
+        if not lost:
+            return
+        log.warning("executor %s lost (%s): map outputs lost for shuffles %s", executor_id, reason,
+                    sorted(lost))
+        # a running stage that reads a damaged shuffle would only meet fetch failures: retry now
+        for stage in sorted(self.running, key=lambda s: s.id):
+            damaged = [self.shuffle_stages[sid] for sid in stage.parent_shuffle_ids if sid in lost]
+            if damaged:
+                self._retry_after_lost_input(stage, damaged, f"executor {executor_id} lost ({reason})",
+                                             stage.latest_attempt)
 
     # ================================================================= inspection
 

@@ -43,6 +43,27 @@ log = logging.getLogger(__name__)
 HEARTBEAT_CHECK_EVERY = 2.0
 
 
+def driver_addresses(settings: Settings) -> tuple[str, str]:
+    """(address executors use to reach the driver, address the driver binds)."""
+    master = parse_master(settings.get("spark.master"))
+    host = settings.get("spark.driver.host")
+    if not host:
+        host = "127.0.0.1" if isinstance(master, LocalMaster) else _route_to(*master.hosts[0])
+    return host, settings.get("spark.driver.bindAddress") or host
+
+
+def _route_to(host: str, port: int) -> str:
+    """The local address the OS would use to reach ``host`` (no packet is sent)."""
+    import socket
+
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((socket.gethostbyname(host), port))
+            return probe.getsockname()[0]
+    except OSError:
+        return socket.gethostbyname(socket.gethostname())
+
+
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
                  accumulators: AccumulatorRegistry, blob_store: BlobStore):
@@ -66,22 +87,25 @@ class Runtime:
         self.loop = EventLoop("sparklite-scheduler", self.handle)
         conf_payload = pickle.dumps(settings.raw())
         self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
-        bind = settings.get("spark.driver.bindAddress") or settings.get("spark.driver.host")
+        host, bind = driver_addresses(settings)
         servicer = DriverServicer(self.endpoint, self.block_master)
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
-        self.driver_address = f"{settings.get('spark.driver.host')}:{port}"
+        self.driver_address = f"{host}:{port}"
         self.backend = self._make_backend(master)
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
-            lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()))
+            lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
+            settings.get("sparklite.task.maxExecutorLosses"))
         self.listeners = ListenerBus()
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
-                                self.loop.post_delayed, self.listeners)
+                                self.loop.post_delayed, self.listeners,
+                                settings.get("spark.stage.maxConsecutiveAttempts"))
         self.loop.start()
         self.backend.start(self.driver_address)
-        self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+        self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
+        self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
 
     def _make_backend(self, master: Any) -> Any:
         if isinstance(master, LocalMaster):
@@ -89,6 +113,8 @@ class Runtime:
 
             extra_env = {k[len("spark.executorEnv."):]: v for k, v in self.settings.raw().items()
                          if k.startswith("spark.executorEnv.")}
+            if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
+                extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
                                 self.app_dir, self.security.secret or "", extra_env)
         from sparklite.scheduler.standalone_backend import StandaloneBackend
@@ -126,7 +152,7 @@ class Runtime:
             ts.revive_offers()
         elif isinstance(event, ev.HeartbeatsChecked):
             self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
-            self.loop.post_delayed(HEARTBEAT_CHECK_EVERY, ev.HeartbeatsChecked())
+            self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         elif isinstance(event, ev.CallRequested):
             try:
                 event.reply((True, event.func()))

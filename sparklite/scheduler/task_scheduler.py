@@ -39,10 +39,12 @@ class ExecutorSlots:
 
 class TaskScheduler:
     def __init__(self, backend: Any, max_failures: int, cpus_per_task: int, locality_wait: float,
-                 clock: Callable[[], float], schedule_revive: Callable[[float], None]):
+                 clock: Callable[[], float], schedule_revive: Callable[[float], None],
+                 max_executor_losses: int = 8):
         self.backend = backend
         self.dag: Any = None  # set by the DAGScheduler
         self.max_failures = max_failures
+        self.max_executor_losses = max_executor_losses
         self.cpus_per_task = cpus_per_task
         self.locality_wait = locality_wait
         self._clock = clock
@@ -63,7 +65,8 @@ class TaskScheduler:
             if stage_id == task_set.stage_id:
                 manager.zombie = True  # a newer attempt supersedes it
         manager = TaskSetManager(task_set, self.max_failures, self.locality_wait, self._clock,
-                                 self.executors.__contains__, lambda: next(self._task_ids))
+                                 self.executors.__contains__, lambda: next(self._task_ids),
+                                 self.max_executor_losses)
         self.task_sets[(task_set.stage_id, task_set.stage_attempt)] = manager
         self.revive_offers()
 
@@ -161,14 +164,24 @@ class TaskScheduler:
             if launch.executor_id == executor_id:
                 del self.tasks[task_id]
         resubmitted: dict[int, list[int]] = {}
+        aborted: list[tuple[TaskSetManager, str]] = []
         for manager in list(self.task_sets.values()):
-            lost = manager.executor_lost(executor_id)
+            lost, abort = manager.executor_lost(executor_id)
             if lost:
                 resubmitted.setdefault(manager.task_set.stage_id, []).extend(lost)
+            if abort is not None:
+                aborted.append((manager, abort))
         self.dag.executor_lost(executor_id, reason, resubmitted)
+        for manager, message in aborted:
+            self.dag.task_set_failed(manager.task_set, message,
+                                     TaskFailure(f"executor {executor_id} lost: {reason}", counts=False))
         for manager in list(self.task_sets.values()):
             self._forget_if_finished(manager)
         self.revive_offers()
+
+    def remove_executor(self, executor_id: str, reason: str) -> None:
+        """Stop using an executor: the backend drops it (its loss then arrives as an event)."""
+        self.backend.remove_executor(executor_id, reason)
 
     def has_executors(self) -> bool:
         return bool(self.executors)

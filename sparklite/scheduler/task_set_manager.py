@@ -43,9 +43,10 @@ class _Attempt:
 class TaskSetManager:
     def __init__(self, task_set: TaskSet, max_failures: int, locality_wait: float,
                  clock: Callable[[], float], is_alive: Callable[[str], bool],
-                 next_task_id: Callable[[], int]):
+                 next_task_id: Callable[[], int], max_executor_losses: int = 8):
         self.task_set = task_set
         self.max_failures = max_failures
+        self.max_executor_losses = max_executor_losses
         self.locality_wait = locality_wait
         self._clock = clock
         self._is_alive = is_alive
@@ -62,6 +63,8 @@ class TaskSetManager:
         self.success_executor: list[str | None] = [None] * n
         self.num_successful = 0
         self.failures = [0] * n
+        #: attempts of each task that died with their executor (not counted as failures)
+        self.executor_losses = [0] * n
         self.launches = [0] * n
         self.zombie = False
         self.last_local_launch = clock()
@@ -158,11 +161,24 @@ class TaskSetManager:
         self._requeue(attempt.index)
         return None
 
-    def executor_lost(self, executor_id: str) -> list[int]:
-        """Re-pend attempts lost with the executor; returns partitions whose finished output was lost."""
+    def executor_lost(self, executor_id: str) -> tuple[list[int], str | None]:
+        """Re-pend attempts lost with the executor.
+
+        Returns the partitions whose *finished* output was lost (shuffle-map task
+        sets), and an abort message if some task has now lost its executor so many
+        times that the task itself is the likely killer (an out-of-memory crash).
+        """
+        abort: str | None = None
         for task_id, attempt in list(self.running.items()):
             if attempt.executor_id == executor_id:
                 del self.running[task_id]
+                self.executor_losses[attempt.index] += 1
+                if self.executor_losses[attempt.index] >= self.max_executor_losses and abort is None:
+                    ts = self.task_set
+                    abort = (f"Task {attempt.index} in stage {ts.stage_id}.{ts.stage_attempt} lost its "
+                             f"executor {self.executor_losses[attempt.index]} times (last: executor "
+                             f"{executor_id}); the task itself may be crashing it, e.g. by running "
+                             f"out of memory")
                 self._requeue(attempt.index)
         lost_outputs: list[int] = []
         if self.task_set.is_shuffle_map:
@@ -173,7 +189,9 @@ class TaskSetManager:
                     self.num_successful -= 1
                     self._requeue(i)
                     lost_outputs.append(self.task_set.partitions[i])
-        return lost_outputs
+        if abort is not None:
+            self.abort()
+        return lost_outputs, abort
 
     def abort(self) -> None:
         self.zombie = True

@@ -48,6 +48,7 @@ class FakeTaskScheduler:
     def __init__(self):
         self.task_sets = []
         self.cancelled = []
+        self.removed = []
         self.executors = {"e1": None, "e2": None}
         self.dag = None
 
@@ -56,6 +57,10 @@ class FakeTaskScheduler:
 
     def cancel_stage(self, stage_id, reason, kill_running=True):
         self.cancelled.append(stage_id)
+
+    def remove_executor(self, executor_id, reason):
+        self.removed.append(executor_id)
+        self.executors.pop(executor_id, None)
 
 
 class Harness:
@@ -223,6 +228,7 @@ def test_empty_job_finishes_at_once():
 @pytest.mark.parametrize("attempts", [4])
 def test_stage_aborts_after_repeated_fetch_failures(attempts):
     h = Harness()
+    h.ts.remove_executor = lambda executor_id, reason: None  # keep e1: this test is about the stage
     a = FakeRDD(1, 1)
     b = FakeRDD(2, 1, [ShuffleDependency(a, 0, hash_partitioner(1))])
     waiter = h.submit(b)
@@ -235,3 +241,45 @@ def test_stage_aborts_after_repeated_fetch_failures(attempts):
         if waiter.done:
             break
     assert waiter.done and "maximum allowable number of times" in str(waiter.error)
+
+
+def test_executor_blamed_for_repeated_fetch_failures_is_removed():
+    h = Harness()
+    a = FakeRDD(1, 2)
+    b = FakeRDD(2, 1, [ShuffleDependency(a, 0, hash_partitioner(1))])
+    waiter = h.submit(b)
+    h.complete(h.ts.task_sets[-1], executors=["e1", "e2"])
+    for rerun_on in ("e2", "e1"):
+        result_set = h.ts.task_sets[-1]
+        h.dag.fetch_failed(h.launch(result_set, 0), FetchFailure(
+            "unavailable", counts=False, shuffle_id=0, map_index=1, map_task_id=-1, reduce_id=0,
+            executor_id="e2"))
+        h.run_timers()
+        rerun = h.ts.task_sets[-1]
+        assert rerun.is_shuffle_map and rerun.partitions == [1]
+        h.complete(rerun, executors=[rerun_on])
+    assert h.ts.removed == ["e2"]
+    h.complete(h.ts.task_sets[-1])
+    assert waiter.done and waiter.error is None
+
+
+def test_running_stage_retries_as_soon_as_its_input_dies_with_an_executor():
+    h = Harness()
+    a = FakeRDD(1, 2)
+    b = FakeRDD(2, 2, [ShuffleDependency(a, 0, hash_partitioner(2))])
+    waiter = h.submit(b)
+    h.complete(h.ts.task_sets[-1], executors=["e1", "e2"])
+    result_set = h.ts.task_sets[-1]
+    first = h.launch(result_set, 0)
+    h.dag.task_succeeded(first, result_set, pickle.dumps("done"), b"")  # one result already in
+    h.dag.executor_lost("e2", "killed", {})
+    assert result_set.stage_id in h.ts.cancelled
+    h.run_timers()
+    rerun = h.ts.task_sets[-1]
+    assert rerun.is_shuffle_map and rerun.partitions == [1]
+    h.complete(rerun)
+    resumed = h.ts.task_sets[-1]
+    assert not resumed.is_shuffle_map and resumed.partitions == [1]  # only the missing result
+    h.complete(resumed)
+    assert waiter.done and waiter.error is None
+    h.dag.assert_no_state_left()

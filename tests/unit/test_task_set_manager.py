@@ -53,7 +53,7 @@ def test_finished_shuffle_map_outputs_are_redone_after_executor_loss():
     a = tsm.resource_offer("e1", "h")
     b = tsm.resource_offer("e2", "h")
     assert tsm.handle_success(a.task_id) and tsm.handle_success(b.task_id)
-    assert tsm.executor_lost("e1") == [a.partition]
+    assert tsm.executor_lost("e1") == ([a.partition], None)
     again = tsm.resource_offer("e2", "h")
     assert again.partition == a.partition
 
@@ -75,3 +75,14 @@ def test_preference_for_a_dead_executor_does_not_wait():
 def test_local_offer_is_taken_first():
     tsm, _ = make(n=3, preferred=[[], [], ["e2"]])
     assert tsm.resource_offer("e2", "h").partition == 2
+
+
+def test_a_task_that_keeps_losing_its_executor_aborts():
+    tsm, _ = make(n=1)
+    tsm.max_executor_losses = 3
+    for i in range(3):
+        launch = tsm.resource_offer("e1", "h")
+        assert launch is not None
+        lost, abort = tsm.executor_lost("e1")
+    assert abort is not None and "lost its executor 3 times" in abort
+    assert tsm.zombie

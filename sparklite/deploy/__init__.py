@@ -1,0 +1,1 @@
+"""The standalone cluster: master (placement), worker (executor processes), web status page."""

@@ -1,0 +1,210 @@
+"""The standalone worker process: offers its cores and memory to a master, runs executors.
+
+The worker keeps one ``WorkerConnect`` stream to the master (reconnecting
+after any loss, with the executors it still runs, so a restarted master
+re-learns them) and needs no listening port of its own. It launches executor
+processes as the master orders (``python -m sparklite.executor``, which then
+connect to their application's driver with the cluster's secret), reports
+every exit, and kills them when told to. Executors watch the worker's pid and
+exit when it dies, so losing a worker loses its executors.
+
+THREADING: the main thread runs the connect loop; a monitor thread reaps
+executor processes; a heartbeat thread feeds the current outbox.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import grpc
+
+from sparklite.rpc.channels import RpcSecurity, make_channel
+from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.security import security_env
+from sparklite.rpc.services import MASTER, Stub
+
+log = logging.getLogger(__name__)
+
+_CLOSE = None
+
+
+@dataclass
+class _Running:
+    app_id: str
+    executor_id: str
+    cores: int
+    memory: int
+    proc: subprocess.Popen
+    work_dir: str
+
+
+class Worker:
+    def __init__(self, masters: list[tuple[str, int]], host: str, cores: int, memory: int, work_dir: str,
+                 security: RpcSecurity, heartbeat_interval: float = 2.0):
+        self.masters = masters
+        self.host = host
+        self.cores = cores
+        self.memory = memory
+        self.work_dir = os.path.abspath(work_dir)
+        os.makedirs(self.work_dir, exist_ok=True)
+        self.security = security
+        self.heartbeat_interval = heartbeat_interval
+        self.worker_id = f"worker-{time.strftime('%Y%m%d%H%M%S')}-{host}-{os.getpid()}"
+        self._running: dict[tuple[str, str], _Running] = {}
+        self._lock = threading.Lock()
+        self._outbox: queue.Queue | None = None
+        self._pending_reports: list[pb.WorkerMessage] = []
+        self._stopping = threading.Event()
+        self.connected = threading.Event()
+
+    # ------------------------------------------------------------------ life
+
+    def run(self) -> None:
+        threading.Thread(target=self._monitor, name="worker-monitor", daemon=True).start()
+        threading.Thread(target=self._heartbeat, name="worker-heartbeat", daemon=True).start()
+        attempt = 0
+        while not self._stopping.is_set():
+            host, port = self.masters[attempt % len(self.masters)]
+            attempt += 1
+            try:
+                self._session(f"{host}:{port}")
+            except grpc.RpcError as exc:
+                code = exc.code() if hasattr(exc, "code") else None
+                if code == grpc.StatusCode.PERMISSION_DENIED:
+                    log.error("master %s:%d refused this worker: %s", host, port, exc.details())
+                else:
+                    log.warning("lost the master at %s:%d (%s); reconnecting", host, port,
+                                code.name if code else exc)
+            self.connected.clear()
+            self._stopping.wait(1.0)
+
+    def _session(self, address: str) -> None:
+        channel = make_channel(address, self.security)
+        outbox: queue.Queue = queue.Queue()
+        with self._lock:
+            executors = [pb.ExecutorSummary(app_id=r.app_id, executor_id=r.executor_id, cores=r.cores,
+                                            memory=r.memory, worker_id=self.worker_id, host=self.host,
+                                            pid=r.proc.pid) for r in self._running.values()]
+        outbox.put(pb.WorkerMessage(register=pb.RegisterWorker(
+            worker_id=self.worker_id, host=self.host, cores=self.cores, memory=self.memory,
+            executors=executors)))
+        try:
+            for msg in Stub(channel, MASTER).WorkerConnect(self._drain(outbox)):
+                kind = msg.WhichOneof("kind")
+                if kind == "registered":
+                    log.info("registered with master %s as %s", msg.registered.master_id, self.worker_id)
+                    with self._lock:
+                        self._outbox = outbox
+                        pending, self._pending_reports = self._pending_reports, []
+                    for report in pending:
+                        outbox.put(report)
+                    self.connected.set()
+                elif kind == "launch":
+                    self._launch(msg.launch)
+                elif kind == "kill":
+                    self._kill(msg.kill.app_id, msg.kill.executor_id)
+        finally:
+            with self._lock:
+                if self._outbox is outbox:
+                    self._outbox = None
+            outbox.put(_CLOSE)
+            channel.close()
+
+    @staticmethod
+    def _drain(outbox: queue.Queue) -> Iterator[pb.WorkerMessage]:
+        while True:
+            msg = outbox.get()
+            if msg is _CLOSE:
+                return
+            yield msg
+
+    def _report(self, msg: pb.WorkerMessage) -> None:
+        with self._lock:
+            if self._outbox is not None:
+                self._outbox.put(msg)
+            else:
+                self._pending_reports.append(msg)
+
+    def _heartbeat(self) -> None:
+        while not self._stopping.wait(self.heartbeat_interval):
+            with self._lock:
+                outbox = self._outbox
+            if outbox is not None:
+                outbox.put(pb.WorkerMessage(heartbeat=pb.WorkerHeartbeat()))
+
+    # ------------------------------------------------------------------ executors
+
+    def _launch(self, launch: pb.LaunchExecutor) -> None:
+        app_dir = os.path.join(self.work_dir, launch.app_id)
+        os.makedirs(app_dir, exist_ok=True)
+        env = dict(os.environ)
+        env.update(launch.env)
+        env.update(security_env(self.security))
+        env["PYTHONHASHSEED"] = "0"  # every executor hashes alike (see sparklite.hashing)
+        cmd = [sys.executable, "-m", "sparklite.executor", "--driver", launch.driver_address,
+               "--executor-id", launch.executor_id, "--cores", str(launch.cores), "--app-id", launch.app_id,
+               "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid())]
+        proc = subprocess.Popen(cmd, env=env, cwd=app_dir, stdin=subprocess.DEVNULL, close_fds=True)
+        with self._lock:
+            self._running[(launch.app_id, launch.executor_id)] = _Running(
+                launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+        log.info("launched executor %s of %s (pid %d)", launch.executor_id, launch.app_id, proc.pid)
+        self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
+            app_id=launch.app_id, executor_id=launch.executor_id, state="RUNNING", pid=proc.pid)))
+
+    def _kill(self, app_id: str, executor_id: str) -> None:
+        with self._lock:
+            targets = [r for (a, e), r in self._running.items()
+                       if a == app_id and (not executor_id or e == executor_id)]
+        for running in targets:
+            if running.proc.poll() is None:
+                running.proc.send_signal(signal.SIGTERM)
+
+    def _monitor(self) -> None:
+        while not self._stopping.wait(0.2):
+            with self._lock:
+                exited = [(k, r) for k, r in self._running.items() if r.proc.poll() is not None]
+                for key, _ in exited:
+                    del self._running[key]
+            for (app_id, executor_id), running in exited:
+                code = running.proc.returncode
+                log.info("executor %s of %s exited with code %s", executor_id, app_id, code)
+                self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
+                    app_id=app_id, executor_id=executor_id, state="EXITED" if code == 0 else "FAILED",
+                    exit_code=code if code is not None else -1, message=f"exit code {code}")))
+                with self._lock:
+                    still_used = any(r.app_id == app_id for r in self._running.values())
+                if not still_used:
+                    shutil.rmtree(running.work_dir, ignore_errors=True)
+
+    def executor_pids(self) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return {k: r.proc.pid for k, r in self._running.items()}
+
+    def stop(self) -> None:
+        self._stopping.set()
+        with self._lock:
+            running = list(self._running.values())
+        for r in running:
+            if r.proc.poll() is None:
+                r.proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + 5
+        for r in running:
+            try:
+                r.proc.wait(max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                r.proc.kill()
+                r.proc.wait(5)
+        with self._lock:
+            outbox = self._outbox
+        if outbox is not None:
+            outbox.put(_CLOSE)

@@ -1,0 +1,117 @@
+"""A standalone cluster on loopback: master and workers as real processes, apps as drivers here."""
+from __future__ import annotations
+
+import os
+import signal
+from operator import add
+
+import psutil
+import pytest
+
+from sparklite import SparkConf, SparkContext
+from tests.helpers import reference as ref
+from tests.helpers.cluster import LocalCluster
+from tests.helpers.waiting import wait_until
+
+SECRET = "test-cluster-secret"
+PROPS = {"spark.authenticate": "true", "spark.authenticate.secret": SECRET, "spark.worker.timeout": "4s",
+         "sparklite.worker.heartbeatInterval": "500ms"}
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = LocalCluster(tmp_path, PROPS)
+    c.start_master()
+    c.start_worker("a")
+    c.start_worker("b")
+    try:
+        c.wait_workers(2)
+        yield c
+    finally:
+        c.close()
+
+
+def app(cluster, **conf):
+    spark_conf = SparkConf(loadDefaults=False).setAll({
+        "spark.authenticate": "true", "spark.authenticate.secret": SECRET,
+        "sparklite.driver.allowMultipleContexts": "true", "spark.executor.memory": "256m",
+        "spark.network.timeout": "10s", "spark.executor.heartbeatInterval": "500ms", **conf}.items())
+    return SparkContext(cluster.url, "standalone-test", conf=spark_conf)
+
+
+def executors_of_workers(cluster):
+    pids = {}
+    for name, proc in cluster.workers.items():
+        if proc.poll() is None:
+            pids[name] = [c.pid for c in psutil.Process(proc.pid).children()]
+    return pids
+
+
+def test_word_count_and_join_on_a_cluster(cluster):
+    sc = app(cluster)
+    try:
+        assert sc.defaultParallelism == 2
+        lines = [f"w{i % 17} w{i % 5} x" for i in range(500)]
+        counts = sc.parallelize(lines, 4).flatMap(str.split).map(lambda w: (w, 1)).reduceByKey(add)
+        assert counts.collectAsMap() == dict(ref.word_count(lines))
+        left = [(i % 20, i) for i in range(300)]
+        right = [(i % 30, -i) for i in range(200)]
+        joined = sc.parallelize(left, 3).join(sc.parallelize(right, 2)).collect()
+        assert ref.multiset(joined) == ref.multiset(ref.join(left, right))
+        executor_pids = set(sc.parallelize(range(8), 8).map(lambda _: os.getpid()).collect())
+        assert len(executor_pids) == 2
+        # the executors are the workers' children, not the driver's
+        assert executor_pids <= {p for ps in executors_of_workers(cluster).values() for p in ps}
+        assert not executor_pids & {c.pid for c in psutil.Process().children()}
+    finally:
+        sc.stop()
+    wait_until(lambda: not any(executors_of_workers(cluster).values()), 30,
+               message="executors of the stopped app to exit")
+
+
+def test_losing_a_worker_loses_its_executors_and_the_app_goes_on(cluster):
+    sc = app(cluster)
+    try:
+        data = [(i % 7, i) for i in range(2000)]
+        assert sc.parallelize(data, 4).reduceByKey(add).collectAsMap() == ref.reduce_by_key(data, add)
+        victims = executors_of_workers(cluster)["a"]
+        assert victims
+        cluster.workers["a"].send_signal(signal.SIGKILL)
+        gone, alive = psutil.wait_procs([psutil.Process(p) for p in victims], timeout=30)
+        assert not alive  # executors die with their worker
+        assert sc.parallelize(data, 4).reduceByKey(add).collectAsMap() == ref.reduce_by_key(data, add)
+        cluster.start_worker("c")
+        wait_until(lambda: executors_of_workers(cluster).get("c"), 60,
+                   message="the new worker to get an executor")
+        assert sc.parallelize(range(100), 6).sum() == 4950
+    finally:
+        sc.stop()
+
+
+def test_losing_the_master_does_not_stop_the_app_and_a_new_master_relearns(cluster):
+    sc = app(cluster)
+    try:
+        assert sc.parallelize(range(10), 2).sum() == 45
+        port = cluster.master_port
+        cluster.stop_process(cluster.master, signal.SIGKILL)
+        assert sc.parallelize(range(100), 4).map(lambda x: (x % 3, x)).reduceByKey(add).count() == 3
+        cluster.start_master(port=port)
+        wait_until(lambda: len([w for w in cluster.status().workers if w.state == "ALIVE"]) == 2, 60,
+                   message="workers to re-register")
+        wait_until(lambda: [a.state for a in cluster.status().applications] == ["RUNNING"], 60,
+                   message="the app to re-register")
+        status = cluster.status()
+        assert len(status.executors) == 2
+        assert sc.parallelize(range(10), 2).sum() == 45
+    finally:
+        sc.stop()
+
+
+def test_cores_max_limits_the_executors_an_app_gets(cluster):
+    sc = app(cluster, **{"spark.cores.max": "1"})
+    try:
+        assert sc.parallelize(range(10), 4).sum() == 45
+        apps = cluster.status().applications
+        assert [a.cores_granted for a in apps if a.state == "RUNNING"] == [1]
+    finally:
+        sc.stop()
