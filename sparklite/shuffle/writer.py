@@ -21,8 +21,8 @@ from typing import Any, Iterable, Iterator
 from sparklite.hashing import portable_hash
 from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
-from sparklite.shuffle.frames import write_frames
 from sparklite.shuffle.external import stats as spill_stats
+from sparklite.shuffle.frames import write_frames
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
 from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
