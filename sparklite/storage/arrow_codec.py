@@ -302,6 +302,8 @@ def iter_batch(batch: pa.RecordBatch | pa.Table) -> Iterator[Any]:
 def _decode_column(array: pa.Array, column: str | Seq) -> list[Any]:
     values = array.to_pylist()
     if isinstance(column, Seq) and column.kind == "iterable":
+        if not array.null_count:
+            return list(map(ResultIterable, values))
         wrap = ResultIterable
         return [None if v is None else wrap(v) for v in values]
     return values
