@@ -2,6 +2,7 @@
 
     python benchmarks/spill.py                      # W2 and W7 at full size (~1-2 min)
     python benchmarks/spill.py --scale 0.2 W7       # quicker
+    python benchmarks/spill.py HOT                  # groupByKey where 99% of 10M pairs share a key
 
 *Data size* is what the shuffled records take as Python objects, the memory a
 job needs to hold them without spilling: records x (tuple + key + value, by
@@ -30,7 +31,7 @@ import psutil
 HERE = pathlib.Path(__file__).resolve().parent
 
 #: records shuffled at scale 1 (see workloads.py)
-RECORDS = {"W2": 20_000_000, "W7": 5_000_000}
+RECORDS = {"W2": 20_000_000, "W7": 5_000_000, "HOT": 10_000_000}
 
 
 def record_bytes() -> int:

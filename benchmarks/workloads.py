@@ -165,6 +165,22 @@ def w7_plain(scale):
     return len(lens), sum(lens.values())
 
 
+# ----------------------------------------------------------------- HOT: one hot key (spill benchmark)
+def hot_sparklite(sc, scale, partitions=8):
+    n = int(10_000_000 * scale)
+    pairs = sc.parallelize(range(n), partitions).map(lambda i: ("hot", i) if i % 100 else (i, i))
+    sizes = pairs.groupByKey().mapValues(len)
+    return sizes.count(), sizes.filter(lambda kv: kv[0] == "hot").values().collect()
+
+
+def hot_plain(scale):
+    n = int(10_000_000 * scale)
+    groups: dict = defaultdict(list)
+    for i in range(n):
+        groups["hot" if i % 100 else i].append(i)
+    return len(groups), [len(groups["hot"])]
+
+
 WORKLOADS = {
     "W1": ("word count, 200 MB text", w1_sparklite, w1_plain),
     "W2": ("reduceByKey, 20M ints -> 100k keys", w2_sparklite, w2_plain),
@@ -175,6 +191,11 @@ WORKLOADS = {
     "W7": ("groupByKey, 5M pairs over 50k keys", w7_sparklite, w7_plain),
 }
 
+#: not in the default benchmark set (run.py): the spill benchmark's extra case
+EXTRA_WORKLOADS = {
+    "HOT": ("groupByKey, 10M pairs, 99% of them on one key", hot_sparklite, hot_plain),
+}
+
 # W5 floats are summed in a different order on each side: compare them rounded
 PREPARE = {"W1": lambda s: corpus(s), "W5": lambda s: edges(s)}
 
@@ -183,7 +204,7 @@ def main(argv: list[str]) -> None:
     import argparse
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=sorted(WORKLOADS))
+    parser.add_argument("workload", choices=sorted(WORKLOADS) + sorted(EXTRA_WORKLOADS))
     parser.add_argument("engine", choices=["sparklite", "plain", "prepare"])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--master", default="local[2]")
@@ -192,7 +213,7 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--report-spills", action="store_true",
                         help="after the run, ask each executor how many spill runs it wrote")
     args = parser.parse_args(argv)
-    _, spark_fn, plain_fn = WORKLOADS[args.workload]
+    _, spark_fn, plain_fn = {**WORKLOADS, **EXTRA_WORKLOADS}[args.workload]
     if args.engine == "prepare":
         if args.workload in PREPARE:
             PREPARE[args.workload](args.scale)

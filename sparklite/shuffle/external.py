@@ -29,6 +29,8 @@ from __future__ import annotations
 
 import heapq
 import os
+from itertools import islice
+from operator import itemgetter
 import tempfile
 import weakref
 from typing import Any, Callable, Iterable, Iterator
@@ -115,15 +117,22 @@ class RunFile:
 stats = {"runs": 0}
 
 
-def _write_run(directory: str, records: Iterable[Any]) -> RunFile:
+def _write_run(directory: str, records: Iterable[Any],
+               weight: Callable[[Any], int] | None = None) -> RunFile:
+    """A run of ``records`` in frames of RUN_FRAME_RECORDS records, or, with ``weight`` (values
+    a record carries), of about LIST_PART values: what a merge holds per run stays small."""
     stats["runs"] += 1
     run = RunFile(directory)
     batch: list[Any] = []
+    carried = 0
     for record in records:
         batch.append(record)
-        if len(batch) >= RUN_FRAME_RECORDS:
+        if weight is not None:
+            carried += weight(record)
+        if len(batch) >= RUN_FRAME_RECORDS or carried >= LIST_PART:
             run.write(batch)
             batch = []
+            carried = 0
     if batch:
         run.write(batch)
     return run.finish()
@@ -158,6 +167,26 @@ def _merge_runs(runs: list[RunFile], directory: str, key: Callable[[Any], Any] |
 
 def _key_hash(record: Any) -> int:
     return hash(record[0])
+
+
+_second = itemgetter(1)
+
+
+def _values_in_pair(record: tuple[Any, list[Any]]) -> int:
+    return len(record[1])
+
+
+def _values_in_triple(record: tuple[Any, int, list[Any]]) -> int:
+    return len(record[2])
+
+
+def _batches(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    it = iter(records)
+    while True:
+        batch = list(islice(it, size))
+        if not batch:
+            return
+        yield batch
 
 
 # ------------------------------------------------------------------ ExternalList
@@ -324,6 +353,10 @@ class ExternalAggregator:
     def insert(self, records: Iterable[tuple[Any, Any]], combiners: bool = False) -> None:
         agg = self.aggregator
         fold = agg.combine_combiners if combiners else agg.combine_values
+        by_values = self._lists and combiners
+        if by_values:  # groupByKey's combiners: a record may be a long list, so pace by values
+            self.insert_batches(_batches(records, RUN_FRAME_RECORDS), combiners)
+            return
         step = [FIRST_CHECK]
         folded = 0
         for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
@@ -341,31 +374,53 @@ class ExternalAggregator:
         """``insert`` for records arriving in lists (shuffle frames): folded a list at a time."""
         agg = self.aggregator
         fold = agg.combine_combiners if combiners else agg.combine_values
-        table = self._table
+        # groupByKey's combiners are lists, maybe long ones (a hot key): pace checks by values
+        by_values = self._lists and combiners
         step = FIRST_CHECK
-        since_check = folded = 0
+        since_check = folded = used = 0
+        last: Any = None
         for batch in batches:
             if not batch:
                 continue
-            fold(batch, into=table)
-            since_check += len(batch)
+            weight = sum(map(len, map(_second, batch))) if by_values else len(batch)
+            if (by_values and self._table
+                    and used + (since_check + weight) * self._sizer.per_value() > self.memory_limit):
+                # folding these lists would pass the budget (one hot key's part can be as big
+                # as the map side's whole budget): spill first, so they join an empty table
+                self._spill()
+                used = folded = since_check = 0
+            fold(batch, into=self._table)
+            since_check += weight
+            last = batch[0]
             if since_check < step:
                 continue
             folded += since_check
             since_check = 0
-            self._sizer.observe_one(batch[0], table, combiners)
-            values = sum(map(len, table.values())) if self._lists else 0
-            used = self._sizer.estimate(len(table), values)
-            if used > self.memory_limit:
-                self._spill()
-                table = self._table
-                used = folded = 0
+            used = self._check(last, combiners)
+            if not used:
+                folded = 0
             step = self._schedule.next(used, self._sizer.per_record(), folded)
+        if since_check:
+            self._check(last, combiners)
+
+    def _check(self, sample: Any, combiners: bool) -> int:
+        """Estimate the table after folding; spill if past the budget. Returns bytes held (0 after
+        a spill)."""
+        self._sizer.observe_one(sample, self._table, combiners)
+        values = sum(map(len, self._table.values())) if self._lists else 0
+        used = self._sizer.estimate(len(self._table), values)
+        if used > self.memory_limit:
+            self._spill()
+            return 0
+        return used
 
     def _spill(self) -> None:
         items = sorted(self._table.items(), key=_key_hash)
         self._table = {}
-        self._runs.append(_write_run(self.spill_dir, _split_lists(items) if self._lists else items))
+        if self._lists:
+            self._runs.append(_write_run(self.spill_dir, _split_lists(items), _values_in_pair))
+        else:
+            self._runs.append(_write_run(self.spill_dir, items))
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         if not self._runs:
@@ -506,7 +561,7 @@ class ExternalGrouper:
                     for start in range(0, len(values), LIST_PART):
                         yield k, source, values[start:start + LIST_PART]
 
-        self._runs.append(_write_run(self.spill_dir, records()))
+        self._runs.append(_write_run(self.spill_dir, records(), _values_in_triple))
 
     def groups(self) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         if not self._runs:

@@ -166,6 +166,10 @@ class BufferSizer:
             return int(entries * (DICT_ENTRY + self.keys.mean + 56) + values * (LIST_SLOT + self.values.mean))
         return int(entries * (DICT_ENTRY + self.keys.mean + self.values.mean))
 
+    def per_value(self) -> float:
+        """Bytes one more value in a list adds (``"list"`` buffers)."""
+        return LIST_SLOT + self.values.mean
+
     def per_record(self) -> float:
         """Upper bound of the bytes one more folded record adds."""
         if self.kind == "records":

@@ -21,8 +21,9 @@ from typing import Any, Iterable, Iterator
 from sparklite.hashing import portable_hash
 from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
+from sparklite.shuffle.external import LIST_PART
 from sparklite.shuffle.external import stats as spill_stats
-from sparklite.shuffle.frames import write_frames
+from sparklite.shuffle.frames import write_frames, write_list_frames
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
 from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
@@ -129,13 +130,19 @@ class ShuffleWriter:
             step[0] = schedule.next(used, sizer.per_record())
         return buckets
 
+    def _write_bucket(self, out: Any, bucket: list[Any]) -> int:
+        spec = self.spec
+        if spec.map_side_combine and spec.aggregator is not None and spec.aggregator.kind == "list":
+            return write_list_frames(out, bucket, self.batch_size, LIST_PART)
+        return write_frames(out, bucket, self.batch_size)
+
     def _spill(self, buckets: list[list[Any]]) -> None:
         spill_stats["runs"] += 1
         fd, path = tempfile.mkstemp(prefix="spill_", suffix=".tmp", dir=self.shuffle_dir)
         sizes = []
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             for bucket in buckets:
-                sizes.append(write_frames(out, bucket, self.batch_size))
+                sizes.append(self._write_bucket(out, bucket))
         self._spills.append(_Spill(path, sizes))
 
     # -------------------------------------------------------------- commit
@@ -151,7 +158,7 @@ class ShuffleWriter:
                         size = 0
                         for spill, f in zip(self._spills, spill_files):
                             size += _copy(f, out, spill.sizes[r])
-                        size += write_frames(out, final[r], self.batch_size)
+                        size += self._write_bucket(out, final[r])
                         sizes.append(size)
                 finally:
                     for f in spill_files:
