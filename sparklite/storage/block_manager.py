@@ -39,14 +39,19 @@ import logging
 import os
 import threading
 from itertools import islice
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-import pyarrow as pa
-
-from sparklite.storage.arrow_codec import ChunkEncoder, iter_records
-from sparklite.storage.disk_store import DiskBlockWriter, DiskStore
 from sparklite.storage.memory_store import Evicted, MemoryEntry, MemoryStore
 from sparklite.storagelevel import StorageLevel
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+    from sparklite.storage.arrow_codec import ChunkEncoder
+    from sparklite.storage.disk_store import DiskBlockWriter, DiskStore
+
+# pyarrow (~25 MB of a process) and the Arrow modules are imported when a block is first
+# stored or read, not when an executor starts: most jobs cache nothing.
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +74,8 @@ def rdd_id_of(block_id: str) -> int | None:
 
 def ipc_bytes(schema: pa.Schema, batches: list[pa.RecordBatch]) -> pa.Buffer:
     """A block as one Arrow IPC stream (what goes to disk and to other executors)."""
+    import pyarrow as pa
+
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, schema) as writer:
         for batch in batches:
@@ -85,11 +92,22 @@ class BlockManager:
         self._transfer = transfer
         self.chunk_records = chunk_records
         self.memory = MemoryStore(memory_capacity)
-        self.disk = DiskStore(os.path.join(local_dir, "blocks"))
+        self._disk_dir = os.path.join(local_dir, "blocks")
+        self._disk: DiskStore | None = None
         #: block id -> level of every block held here (in memory or on disk)
         self._levels: dict[str, StorageLevel] = {}
         self._lock = threading.Lock()
         self._builds = itertools.count()
+
+    @property
+    def disk(self) -> DiskStore:
+        if self._disk is None:
+            from sparklite.storage.disk_store import DiskStore
+
+            with self._lock:
+                if self._disk is None:
+                    self._disk = DiskStore(self._disk_dir)
+        return self._disk
 
     # ================================================================= reads
 
@@ -106,6 +124,10 @@ class BlockManager:
     def get(self, block_id: str) -> Iterator[Any] | None:
         """The block's records if this executor holds it (memory first, then disk)."""
         entry = self.memory.get(block_id)
+        if entry is None and self._disk is None:
+            return None
+        from sparklite.storage.arrow_codec import iter_records
+
         if entry is not None:
             return iter_records(entry.batches)
         found = self.disk.read(block_id)
@@ -114,7 +136,7 @@ class BlockManager:
         return iter_records(found[1])
 
     def contains(self, block_id: str) -> bool:
-        return self.memory.contains(block_id) or self.disk.contains(block_id)
+        return self.memory.contains(block_id) or (self._disk is not None and self._disk.contains(block_id))
 
     def _get_remote(self, block_id: str) -> Iterator[Any] | None:
         if self._transfer is None:
@@ -124,6 +146,10 @@ class BlockManager:
                 continue
             data = self._transfer.fetch(address, block_id)
             if data is not None:
+                import pyarrow as pa
+
+                from sparklite.storage.arrow_codec import iter_records
+
                 log.debug("block %s fetched from executor %s", block_id, executor_id)
                 return iter_records(pa.ipc.open_stream(pa.py_buffer(data)))
         return None
@@ -133,12 +159,12 @@ class BlockManager:
         entry = self.memory.get(block_id)
         if entry is not None:
             return ipc_bytes(entry.schema, entry.batches)
-        return self.disk.read_bytes(block_id)
+        return self._disk.read_bytes(block_id) if self._disk is not None else None
 
     def status(self, block_id: str) -> tuple[int, int]:
         """(bytes in memory, bytes on disk) of a block held here."""
         entry = self.memory.get(block_id)
-        return (entry.size if entry is not None else 0), self.disk.size(block_id)
+        return (entry.size if entry is not None else 0), (self._disk.size(block_id) if self._disk else 0)
 
     def block_ids(self) -> list[str]:
         with self._lock:
@@ -148,6 +174,8 @@ class BlockManager:
 
     def _compute_and_store(self, block_id: str, level: StorageLevel, records: Iterator[Any]) -> Iterator[Any]:
         """Yield ``records`` while encoding and storing them; the block is stored once they run out."""
+        from sparklite.storage.arrow_codec import ChunkEncoder
+
         keep = _same_rdd(block_id)
         owner = f"{block_id}@{next(self._builds)}"  # this attempt's memory reservation
         encoder = ChunkEncoder()
@@ -280,6 +308,8 @@ class BlockManager:
 
     def put_replica(self, block_id: str, level_text: str, data: bytes) -> bool:
         """Store a copy of a block pushed by another executor; True if stored."""
+        import pyarrow as pa
+
         level = StorageLevel.from_string(level_text)
         if level.useMemory or level.useOffHeap:
             reader = pa.ipc.open_stream(pa.py_buffer(data))
@@ -309,7 +339,7 @@ class BlockManager:
         with self._lock:
             self._levels.pop(block_id, None)
         in_memory = self.memory.remove(block_id) is not None
-        on_disk = self.disk.remove(block_id)
+        on_disk = self._disk.remove(block_id) if self._disk is not None else False
         self._report(block_id, "", 0, 0)
         return in_memory or on_disk
 

@@ -30,9 +30,10 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import pyarrow as pa
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Evicted = list[tuple[str, "MemoryEntry"]]
 
