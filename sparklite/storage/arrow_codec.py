@@ -325,8 +325,3 @@ def decode_partition(table: pa.Table | pa.RecordBatch) -> list[Any]:
     if isinstance(table, pa.Table):
         return list(iter_records(table.to_batches()))
     return list(iter_batch(table))
-
-
-def block_nbytes(batches: Iterable[pa.RecordBatch]) -> int:
-    """Exact bytes held by the Arrow buffers of ``batches``."""
-    return sum(b.get_total_buffer_size() for b in batches)

@@ -65,13 +65,6 @@ def rdd_block_id(rdd_id: int, partition: int) -> str:
     return f"rdd_{rdd_id}_{partition}"
 
 
-def rdd_id_of(block_id: str) -> int | None:
-    parts = block_id.split("_")
-    if len(parts) == 3 and parts[0] == "rdd":
-        return int(parts[1])
-    return None
-
-
 def ipc_bytes(schema: pa.Schema, batches: list[pa.RecordBatch]) -> pa.Buffer:
     """A block as one Arrow IPC stream (what goes to disk and to other executors)."""
     import pyarrow as pa
@@ -342,10 +335,6 @@ class BlockManager:
         on_disk = self._disk.remove(block_id) if self._disk is not None else False
         self._report(block_id, "", 0, 0)
         return in_memory or on_disk
-
-    def remove_all(self) -> None:
-        for block_id in self.block_ids():
-            self.remove(block_id)
 
 
 def rdd_partition_of(block_id: str) -> int | None:

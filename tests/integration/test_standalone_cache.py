@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from sparklite import StorageLevel
 from tests.helpers.waiting import wait_until
-from tests.integration.test_standalone import app, cluster  # noqa: F401  (the cluster fixture)
+from tests.integration.test_standalone import app
+from tests.integration.test_standalone import cluster as cluster  # noqa: F401  (the fixture)
 
 
 def test_replicated_cache_on_a_standalone_cluster(cluster):  # noqa: F811
