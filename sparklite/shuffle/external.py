@@ -23,16 +23,16 @@ Spill files are deleted when a merge finishes or is abandoned, and, as a
 backstop, when their owner is garbage-collected; the executor removes its
 whole local dir when it exits.
 
-THREADING: one instance per task; no shared state.
+THREADING: one instance per task; nothing shared but the ``stats`` counter.
 """
 from __future__ import annotations
 
 import heapq
 import os
-from itertools import islice
-from operator import itemgetter
 import tempfile
 import weakref
+from itertools import islice
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
 from sparklite.shuffle.frames import read_frames, write_frames
