@@ -19,34 +19,24 @@ streaming, so memory stays bounded by the budget plus one frame per run.
   and the joins), with the same run layout.
 
 Hashes are Python's ``hash``: runs are written and read by the same process.
-Spill files are deleted when a merge finishes or is abandoned, and, as a
-backstop, when their owner is garbage-collected; the executor removes its
-whole local dir when it exits.
+Run files, their merge and ExternalList live in ``spill_files``; the executor
+removes its whole local dir (spill dir included) when it exits.
 
 THREADING: one instance per task; nothing shared but the ``stats`` counter.
 """
 from __future__ import annotations
 
-import heapq
-import os
-import tempfile
-import weakref
 from itertools import islice
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Iterator
 
-from sparklite.shuffle.frames import read_frames, write_frames
-from sparklite.shuffle.sizing import (LIST_SLOT, BufferSizer, CheckSchedule, MeanSize, approx_size,
-                                     sample_indices, sampled_chunks)
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
+from sparklite.shuffle.spill_files import (FIRST_CHECK, LIST_PART, RUN_FRAME_RECORDS, ExternalList, RunFile,
+                                           merge_runs, settled, stats, write_run)
 
-#: records per frame in a run file: what each run contributes to memory while merging
-RUN_FRAME_RECORDS = 1024
-#: runs merged at once; more are first merged into longer runs
-MAX_MERGE_FAN_IN = 64
-#: values per record when a long list is written to a run
-LIST_PART = 16_384
-#: records folded before the first size check
-FIRST_CHECK = 1024
+__all__ = ["ExternalAggregator", "ExternalGrouper", "ExternalList", "ExternalSorter", "SpillConfig",
+           "combine_batches_by_key", "combine_by_key", "sort_records", "spill_config", "stats",
+           "FIRST_CHECK", "LIST_PART"]
 
 
 class SpillConfig:
@@ -68,101 +58,6 @@ def spill_config() -> SpillConfig | None:
     if env is None:
         return None
     return SpillConfig(env.task_memory(), env.spill_dir)
-
-
-# ------------------------------------------------------------------ run files
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-
-
-class RunFile:
-    """A temporary file of frames; deleted by ``delete`` or when garbage-collected."""
-
-    def __init__(self, directory: str):
-        fd, self.path = tempfile.mkstemp(prefix="spill_", suffix=".run", dir=directory)
-        self._out: Any = os.fdopen(fd, "wb", buffering=1 << 20)
-        self._finalizer = weakref.finalize(self, _unlink, self.path)
-        self.records = 0
-
-    def write(self, records: list[Any]) -> None:
-        write_frames(self._out, records, RUN_FRAME_RECORDS)
-        self.records += len(records)
-
-    def finish(self) -> RunFile:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        return self
-
-    def __iter__(self) -> Iterator[Any]:
-        self.finish()
-        with open(self.path, "rb", buffering=1 << 16) as f:
-            for batch in read_frames(f):
-                yield from batch
-
-    def delete(self) -> None:
-        if self._out is not None:
-            self._out.close()
-            self._out = None
-        self._finalizer()
-
-
-#: spill files written by this process, here and by the map side (inspection: tests and
-#: benchmarks ask executors for it)
-stats = {"runs": 0}
-
-
-def _write_run(directory: str, records: Iterable[Any],
-               weight: Callable[[Any], int] | None = None) -> RunFile:
-    """A run of ``records`` in frames of RUN_FRAME_RECORDS records, or, with ``weight`` (values
-    a record carries), of about LIST_PART values: what a merge holds per run stays small."""
-    stats["runs"] += 1
-    run = RunFile(directory)
-    batch: list[Any] = []
-    carried = 0
-    for record in records:
-        batch.append(record)
-        if weight is not None:
-            carried += weight(record)
-        if len(batch) >= RUN_FRAME_RECORDS or carried >= LIST_PART:
-            run.write(batch)
-            batch = []
-            carried = 0
-    if batch:
-        run.write(batch)
-    return run.finish()
-
-
-def _merge_runs(runs: list[RunFile], directory: str, key: Callable[[Any], Any] | None,
-                reverse: bool = False) -> Iterator[Any]:
-    """Every record of ``runs`` in order, deleting the runs when done (or abandoned).
-
-    Ties come out in run order (``heapq.merge`` is stable), so merging runs
-    written in input order is stable; with more than MAX_MERGE_FAN_IN runs,
-    consecutive groups are merged first, which keeps that order.
-    """
-    live = list(runs)
-    try:
-        while len(live) > MAX_MERGE_FAN_IN:
-            merged_pass: list[RunFile] = []
-            for start in range(0, len(live), MAX_MERGE_FAN_IN):
-                group = live[start:start + MAX_MERGE_FAN_IN]
-                if len(group) == 1:
-                    merged_pass.append(group[0])
-                    continue
-                merged_pass.append(_write_run(directory, heapq.merge(*group, key=key, reverse=reverse)))
-                for run in group:
-                    run.delete()
-            live = merged_pass
-        yield from heapq.merge(*live, key=key, reverse=reverse)
-    finally:
-        for run in live:
-            run.delete()
 
 
 def _key_hash(record: Any) -> int:
@@ -187,87 +82,6 @@ def _batches(records: Iterable[Any], size: int) -> Iterator[list[Any]]:
         if not batch:
             return
         yield batch
-
-
-# ------------------------------------------------------------------ ExternalList
-
-
-class ExternalList:
-    """A list of values that keeps at most ``memory_limit`` bytes in memory, the rest in a run file.
-
-    Appends and extends only; iterable any number of times (disk part first,
-    then memory); ``len`` is exact. Pickles as a plain list (it is materialized
-    when it leaves the task). Used for one key's grouped values.
-    """
-
-    #: ResultIterable keeps an ExternalList as is rather than copying it into a list
-    _result_iterable_keeps = True
-
-    def __init__(self, memory_limit: int, spill_dir: str):
-        self._limit = memory_limit
-        self._dir = spill_dir
-        self._memory: list[Any] = []
-        self._run: RunFile | None = None
-        self._on_disk = 0
-        self._item = MeanSize()
-        self._until_check = FIRST_CHECK
-
-    def append(self, value: Any) -> None:
-        self._memory.append(value)
-        self._until_check -= 1
-        if self._until_check <= 0:
-            self._check()
-
-    def extend(self, values: Iterable[Any]) -> None:
-        if not isinstance(values, list):
-            values = list(values)
-        self._memory.extend(values)
-        self._until_check -= len(values)
-        if self._until_check <= 0:
-            self._check()
-
-    def _check(self) -> None:
-        memory = self._memory
-        for i in sample_indices(len(memory)):
-            self._item.add(approx_size(memory[i]))
-        per_item = LIST_SLOT + self._item.mean
-        if len(memory) * per_item > self._limit:
-            if self._run is None:
-                self._run = RunFile(self._dir)
-            self._run.write(memory)
-            self._on_disk += len(memory)
-            self._memory = []
-        self._until_check = max(FIRST_CHECK, int((self._limit / per_item - len(self._memory)) / 2))
-
-    @property
-    def spilled(self) -> bool:
-        return self._run is not None
-
-    def __len__(self) -> int:
-        return self._on_disk + len(self._memory)
-
-    def __bool__(self) -> bool:
-        return len(self) > 0
-
-    def __iter__(self) -> Iterator[Any]:
-        if self._run is not None:
-            yield from self._run
-        yield from list(self._memory)
-
-    def __reduce__(self) -> tuple:
-        return (list, (list(self),))
-
-    def __repr__(self) -> str:
-        return f"ExternalList({len(self)} values, {self._on_disk} on disk)"
-
-    def delete(self) -> None:
-        if self._run is not None:
-            self._run.delete()
-
-
-def _settled(values: ExternalList) -> ExternalList | list[Any]:
-    """A plain list when nothing went to disk (what callers expect in the common case)."""
-    return values if values.spilled else values._memory
 
 
 # ------------------------------------------------------------------ sort
@@ -298,7 +112,7 @@ class ExternalSorter:
                 used = sizer.estimate(len(buffer))
                 if used > self.memory_limit:
                     buffer.sort(key=self.key, reverse=self.reverse)
-                    runs.append(_write_run(self.spill_dir, buffer))
+                    runs.append(write_run(self.spill_dir, buffer))
                     buffer = []
                     used = 0
                 step[0] = schedule.next(used, sizer.per_record())
@@ -310,9 +124,9 @@ class ExternalSorter:
         self.spills = len(runs)
         if not runs:
             return iter(buffer)
-        runs.append(_write_run(self.spill_dir, buffer))
+        runs.append(write_run(self.spill_dir, buffer))
         del buffer
-        return _merge_runs(runs, self.spill_dir, self.key, self.reverse)
+        return merge_runs(runs, self.spill_dir, self.key, self.reverse)
 
 
 def sort_records(records: Iterable[Any], key: Callable[[Any], Any] | None = None,
@@ -418,9 +232,9 @@ class ExternalAggregator:
         items = sorted(self._table.items(), key=_key_hash)
         self._table = {}
         if self._lists:
-            self._runs.append(_write_run(self.spill_dir, _split_lists(items), _values_in_pair))
+            self._runs.append(write_run(self.spill_dir, _split_lists(items), _values_in_pair))
         else:
-            self._runs.append(_write_run(self.spill_dir, items))
+            self._runs.append(write_run(self.spill_dir, items))
 
     def items(self) -> Iterator[tuple[Any, Any]]:
         if not self._runs:
@@ -435,7 +249,7 @@ class ExternalAggregator:
         merge_combiners = self.aggregator.merge_combiners
         group: dict[Any, Any] = {}
         current: int | None = None
-        for k, c in _merge_runs(runs, self.spill_dir, _key_hash):
+        for k, c in merge_runs(runs, self.spill_dir, _key_hash):
             h = hash(k)
             if h != current:
                 yield from self._emit(group)
@@ -455,7 +269,7 @@ class ExternalAggregator:
     def _emit(self, group: dict[Any, Any]) -> Iterator[tuple[Any, Any]]:
         if self._lists:
             for k, values in group.items():
-                yield k, _settled(values)
+                yield k, settled(values)
         else:
             yield from group.items()
 
@@ -561,7 +375,7 @@ class ExternalGrouper:
                     for start in range(0, len(values), LIST_PART):
                         yield k, source, values[start:start + LIST_PART]
 
-        self._runs.append(_write_run(self.spill_dir, records(), _values_in_triple))
+        self._runs.append(write_run(self.spill_dir, records(), _values_in_triple))
 
     def groups(self) -> Iterator[tuple[Any, tuple[Any, ...]]]:
         if not self._runs:
@@ -576,7 +390,7 @@ class ExternalGrouper:
         share = max(1, self.memory_limit // self.n)
         group: dict[Any, tuple[ExternalList, ...]] = {}
         current: int | None = None
-        for k, source, values in _merge_runs(runs, self.spill_dir, _key_hash):
+        for k, source, values in merge_runs(runs, self.spill_dir, _key_hash):
             h = hash(k)
             if h != current:
                 yield from _emit_groups(group)
@@ -596,4 +410,4 @@ class ExternalGrouper:
 
 def _emit_groups(group: dict[Any, tuple[ExternalList, ...]]) -> Iterator[tuple[Any, tuple[Any, ...]]]:
     for k, lists in group.items():
-        yield k, tuple(_settled(values) for values in lists)
+        yield k, tuple(settled(values) for values in lists)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from sparklite.rdd import join as join_kernels
 from sparklite.resultiterable import ResultIterable
-from sparklite.shuffle import external
+from sparklite.shuffle import spill_files
 from sparklite.shuffle.aggregator import Aggregator
 from sparklite.shuffle.external import (ExternalAggregator, ExternalGrouper, ExternalList, ExternalSorter,
                                         SpillConfig)
@@ -42,7 +42,7 @@ def test_external_sort_matches_sorted_and_is_stable(tmp_path, reverse):
 
 
 def test_external_sort_merges_in_several_passes_when_there_are_many_runs(tmp_path, monkeypatch):
-    monkeypatch.setattr(external, "MAX_MERGE_FAN_IN", 3)
+    monkeypatch.setattr(spill_files, "MAX_MERGE_FAN_IN", 3)
     records = [random.Random(1).random() for _ in range(10_000)]
     sorter = ExternalSorter(4000, str(tmp_path))
     assert list(sorter.sort(records)) == sorted(records)
