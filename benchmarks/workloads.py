@@ -39,9 +39,9 @@ def w1_plain(scale):
 
 
 # ----------------------------------------------------------------- W2 reduceByKey
-def w2_sparklite(sc, scale):
+def w2_sparklite(sc, scale, partitions=8):
     n = int(20_000_000 * scale)
-    sums = sc.parallelize(range(n), 8).map(lambda x: (x % 100_000, x)).reduceByKey(add)
+    sums = sc.parallelize(range(n), partitions).map(lambda x: (x % 100_000, x)).reduceByKey(add)
     return sums.count(), sums.values().sum()
 
 
@@ -148,10 +148,10 @@ def w6_plain(scale):
 
 
 # ----------------------------------------------------------------- W7 groupByKey
-def w7_sparklite(sc, scale):
+def w7_sparklite(sc, scale, partitions=8):
     n = int(5_000_000 * scale)
     keys = max(1, int(50_000 * scale))
-    groups = sc.parallelize(range(n), 8).map(lambda i: (mix(i) % keys, i)).groupByKey().mapValues(len)
+    groups = sc.parallelize(range(n), partitions).map(lambda i: (mix(i) % keys, i)).groupByKey().mapValues(len)
     return groups.count(), groups.values().sum()
 
 
@@ -165,6 +165,22 @@ def w7_plain(scale):
     return len(lens), sum(lens.values())
 
 
+# ----------------------------------------------------------------- HOT: one hot key (spill benchmark)
+def hot_sparklite(sc, scale, partitions=8):
+    n = int(10_000_000 * scale)
+    pairs = sc.parallelize(range(n), partitions).map(lambda i: ("hot", i) if i % 100 else (i, i))
+    sizes = pairs.groupByKey().mapValues(len)
+    return sizes.count(), sizes.filter(lambda kv: kv[0] == "hot").values().collect()
+
+
+def hot_plain(scale):
+    n = int(10_000_000 * scale)
+    groups: dict = defaultdict(list)
+    for i in range(n):
+        groups["hot" if i % 100 else i].append(i)
+    return len(groups), [len(groups["hot"])]
+
+
 WORKLOADS = {
     "W1": ("word count, 200 MB text", w1_sparklite, w1_plain),
     "W2": ("reduceByKey, 20M ints -> 100k keys", w2_sparklite, w2_plain),
@@ -175,6 +191,11 @@ WORKLOADS = {
     "W7": ("groupByKey, 5M pairs over 50k keys", w7_sparklite, w7_plain),
 }
 
+#: not in the default benchmark set (run.py): the spill benchmark's extra case
+EXTRA_WORKLOADS = {
+    "HOT": ("groupByKey, 10M pairs, 99% of them on one key", hot_sparklite, hot_plain),
+}
+
 # W5 floats are summed in a different order on each side: compare them rounded
 PREPARE = {"W1": lambda s: corpus(s), "W5": lambda s: edges(s)}
 
@@ -183,18 +204,22 @@ def main(argv: list[str]) -> None:
     import argparse
 
     parser = argparse.ArgumentParser()
-    parser.add_argument("workload", choices=sorted(WORKLOADS))
+    parser.add_argument("workload", choices=sorted(WORKLOADS) + sorted(EXTRA_WORKLOADS))
     parser.add_argument("engine", choices=["sparklite", "plain", "prepare"])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--conf", action="append", default=[])
+    parser.add_argument("--partitions", type=int, help="input partitions (W2, W7; default 8)")
+    parser.add_argument("--report-spills", action="store_true",
+                        help="after the run, ask each executor how many spill runs it wrote")
     args = parser.parse_args(argv)
-    _, spark_fn, plain_fn = WORKLOADS[args.workload]
+    _, spark_fn, plain_fn = {**WORKLOADS, **EXTRA_WORKLOADS}[args.workload]
     if args.engine == "prepare":
         if args.workload in PREPARE:
             PREPARE[args.workload](args.scale)
         return
     start = time.perf_counter()
+    extra: dict[str, Any] = {}
     if args.engine == "plain":
         result = plain_fn(args.scale)
     else:
@@ -206,11 +231,32 @@ def main(argv: list[str]) -> None:
             conf.set(k, v)
         sc = SparkContext(args.master, f"bench-{args.workload}", conf=conf)
         try:
-            result = spark_fn(sc, args.scale)
+            kwargs = {"partitions": args.partitions} if args.partitions else {}
+            result = spark_fn(sc, args.scale, **kwargs)
+            if args.report_spills:
+                extra["spill_runs"] = _spill_runs(sc)
+                extra["executor_pids"] = sc._runtime.backend.process_ids()
         finally:
             sc.stop()
     elapsed = time.perf_counter() - start
-    print(json.dumps({"seconds": elapsed, "checksum": digest(result), "result": repr(result)[:200]}))
+    print(json.dumps({"seconds": elapsed, "checksum": digest(result), "result": repr(result)[:200], **extra}))
+
+
+def _spill_runs(sc) -> dict[str, int]:
+    """executor id -> spill runs it wrote (probe tasks until every executor answered)."""
+    from sparklite.shuffle import external
+    from sparklite.taskcontext import TaskContext
+
+    def probe(_):
+        yield TaskContext.get().env.executor_id, external.stats["runs"]
+
+    seen: dict[str, int] = {}
+    executors = len(sc._runtime.backend.process_ids())
+    for _ in range(20):
+        seen.update(sc.parallelize(range(16), 16).mapPartitions(probe).collect())
+        if len(seen) >= executors:
+            break
+    return seen
 
 
 if __name__ == "__main__":

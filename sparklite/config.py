@@ -166,9 +166,16 @@ _entry("spark.local.dir", str, tempfile.gettempdir(),
 _entry("spark.memory.fraction", _fraction, "0.6",
        "Share of spark.executor.memory used for storage and execution.")
 _entry("spark.memory.storageFraction", _fraction, "0.5",
-       "Share of that memory reserved for cached blocks.")
+       "Share of that memory for cached blocks (Arrow bytes; least recently used blocks are "
+       "evicted past it).")
 _entry("spark.python.worker.memory", _size("m"), "512m",
-       "Memory an aggregation buffer may use in a task before it spills to disk.")
+       "Memory an aggregation, sort or join buffer may use in a task before it spills sorted runs "
+       "to disk; capped by the task's share of the execution memory (spark.executor.memory x "
+       "spark.memory.fraction, less what cached blocks use, divided by the executor's cores).")
+# --- storage
+_entry("sparklite.storage.chunkRecords", _positive_int, "16384",
+       "Records per Arrow record batch of a cached block: the unit in which a block is encoded, "
+       "reserved against the storage budget, and decoded when read.")
 # --- network and security
 _entry("spark.driver.host", str, None,
        "Address executors use to reach the driver. Unset: 127.0.0.1 in local mode; in cluster mode "

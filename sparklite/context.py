@@ -106,6 +106,8 @@ class SparkContext:
         self._blob_store = BlobStore()
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
+        #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
+        self._persistent_rdds: dict[int, RDD[Any]] = {}
         spec = parse_master(self.master)
         self._app_id = f"local-{self._start_time}" if isinstance(spec, LocalMaster) else \
             f"app-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
@@ -295,12 +297,38 @@ class SparkContext:
                 remove_broadcast=pb.RemoveBroadcast(broadcast_id=bid)))
 
     def _remove_rdd_blocks(self, rdd_id: int, blocking: bool) -> None:
+        self._persistent_rdds.pop(rdd_id, None)
         if self._stopped:
             return
-        by_executor = self._runtime.block_master.remove_rdd(rdd_id)
+        master = self._runtime.block_master
+        by_executor = master.remove_rdd(rdd_id)
         for executor_id, block_ids in by_executor.items():
-            self._runtime.endpoint.send(executor_id, pb.DriverMessage(
-                remove_blocks=pb.RemoveBlocks(block_ids=block_ids)))
+            if not self._runtime.endpoint.send(executor_id, pb.DriverMessage(
+                    remove_blocks=pb.RemoveBlocks(block_ids=block_ids))):
+                master.remove_executor(executor_id)  # gone already: nothing to wait for
+        if blocking and by_executor:
+            timeout = self._settings.get("spark.network.timeout")
+            if not master.wait_removed(rdd_id, timeout):
+                log.warning("unpersist of RDD %d: executors did not confirm within %.0f s", rdd_id, timeout)
+
+    def getRDDStorageInfo(self) -> list[Any]:
+        """Storage of every cached RDD: partitions cached, bytes in memory and on disk, per executor.
+
+        Returns a list of :class:`sparklite.storage.report.RDDStorageInfo` (Spark's developer API
+        ``getRDDStorageInfo``; PySpark has no Python equivalent). Only RDDs with at least one
+        cached partition are listed.
+
+        >>> rdd = sc.parallelize(range(1000), 2).setName("numbers").cache()
+        >>> rdd.count()
+        1000
+        >>> [(i.name, i.numCachedPartitions, i.memSize) for i in sc.getRDDStorageInfo() if i.id == rdd.id()]
+        [('numbers', 2, 8000)]
+        >>> _ = rdd.unpersist(blocking=True)
+        """
+        from sparklite.storage.report import rdd_storage_info
+
+        self._assert_alive()
+        return rdd_storage_info(list(self._persistent_rdds.values()), self._runtime.block_master)
 
     def accumulator(self, value: T, accum_param: AccumulatorParam[T] | None = None) -> Accumulator[T]:
         """An accumulator with initial ``value``; ``accum_param`` defines how values add up

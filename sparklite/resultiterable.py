@@ -15,7 +15,9 @@ class ResultIterable(Iterable[T], Generic[T]):
     """
 
     def __init__(self, data: Iterable[T]):
-        self.data = data if isinstance(data, list) else list(data)
+        # a list, or a disk-backed list of one hot key's values (shuffle.external.ExternalList)
+        keep = isinstance(data, list) or getattr(type(data), "_result_iterable_keeps", False)
+        self.data = data if keep else list(data)
         self.index = 0
         self.maxindex = len(self.data)
 
@@ -29,6 +31,10 @@ class ResultIterable(Iterable[T], Generic[T]):
         if isinstance(other, ResultIterable):
             return self.data == other.data
         return NotImplemented
+
+    def __reduce__(self) -> tuple:
+        # the data list alone: several times faster to unpickle than the instance __dict__
+        return (ResultIterable, (self.data,))
 
     def __repr__(self) -> str:
         return f"ResultIterable({self.data!r})"

@@ -2,7 +2,8 @@
 
 One per executor process (``current_env()``): the config the driver sent, the
 block manager, the broadcast cache, gRPC channels to the driver and to other
-executors' block services, and where shuffle files go.
+executors' block services, where shuffle files go, and the memory budgets
+(``storage.budget``) that cached blocks and task buffers live within.
 """
 from __future__ import annotations
 
@@ -17,7 +18,9 @@ from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import BLOCKS, DRIVER, Stub
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
 from sparklite.shuffle.writer import ShuffleWriter
+from sparklite.storage import budget
 from sparklite.storage.block_manager import BlockManager
+from sparklite.storage.block_transfer import BlockTransfer
 
 _current: ExecutorEnv | None = None
 
@@ -31,7 +34,7 @@ def current_env() -> ExecutorEnv:
 class ExecutorEnv:
     def __init__(self, executor_id: str, host: str, app_id: str, local_dir: str, settings: Settings,
                  security: RpcSecurity, driver_channel: Any, block_address: str,
-                 send: Callable[[pb.ExecutorMessage], None]):
+                 send: Callable[[pb.ExecutorMessage], None], cores: int = 1):
         global _current
         self.executor_id = executor_id
         self.host = host
@@ -50,9 +53,20 @@ class ExecutorEnv:
         self.fetch_chunk_size = int(settings.get("sparklite.shuffle.fetchChunkSize"))
         self.batch_size = int(settings.get("sparklite.shuffle.batchSize"))
         self.fetch_timeout = float(settings.get("spark.network.timeout"))
-        self.block_manager = BlockManager(executor_id, self._report_block)
+        self.cores = cores
+        self.spill_dir = os.path.join(local_dir, "spill")
+        os.makedirs(self.spill_dir, exist_ok=True)
+        transfer = BlockTransfer(executor_id, self._driver, self.block_stub, self.fetch_timeout,
+                                 self.fetch_chunk_size)
+        self.block_manager = BlockManager(executor_id, local_dir, budget.storage_capacity(settings),
+                                          self._report_block, transfer,
+                                          int(settings.get("sparklite.storage.chunkRecords")))
         self.broadcasts = ExecutorBroadcastCache(self.fetch_blob)
         _current = self
+
+    def task_memory(self) -> int:
+        """Bytes a task may buffer (aggregation, sort, join) before spilling (see storage.budget)."""
+        return budget.task_memory(self.settings, self.cores, self.block_manager.memory.used)
 
     # ------------------------------------------------------------------ driver
 
@@ -80,7 +94,8 @@ class ExecutorEnv:
 
     def write_shuffle(self, spec: ShuffleWriteSpec, map_index: int, records: Any, context: Any) -> MapStatus:
         writer = ShuffleWriter(spec, self.shuffle_dir, map_index, context.taskAttemptId(),
-                               self.executor_id, self.host, self.block_address, self.batch_size)
+                               self.executor_id, self.host, self.block_address, self.batch_size,
+                               memory_limit=self.task_memory())
         return writer.write(records)
 
     def close(self) -> None:

@@ -82,7 +82,8 @@ class Executor:
     def run(self) -> int:
         servicer = BlockServicer(os.path.join(self.local_dir, "shuffle"), lambda: self._chunk_size,
                                  self._block_bytes, self.executor_id,
-                                 lambda: self.env.settings if self.env is not None else None)
+                                 lambda: self.env.settings if self.env is not None else None,
+                                 self._put_block)
         server, port = make_server([generic_handler(BLOCKS, servicer)], self.host, 0, self.security,
                                    max_workers=16)
         self.block_address = f"{self.host}:{port}"
@@ -165,7 +166,7 @@ class Executor:
 
         configure_logging(settings.get("sparklite.logLevel"))
         self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
-                               self.security, channel, self.block_address, self.outbox.put)
+                               self.security, channel, self.block_address, self.outbox.put, self.cores)
         self._chunk_size = self.env.fetch_chunk_size
         interval = float(settings.get("spark.executor.heartbeatInterval"))
         threading.Thread(target=self._heartbeat, args=(interval,), name="heartbeat", daemon=True).start()
@@ -185,8 +186,10 @@ class Executor:
     def _kill(self, task_id: int, reason: str) -> None:
         self.kills.kill(task_id)
 
-    def _block_bytes(self, block_id: str) -> bytes | None:
+    def _block_bytes(self, block_id: str) -> Any:
+        return None if self.env is None else self.env.block_manager.block_bytes(block_id)
+
+    def _put_block(self, block_id: str, level: str, data: bytes) -> bool:
         if self.env is None:
-            return None
-        values = self.env.block_manager.get(block_id)
-        return None if values is None else pickle.dumps(values, pickle.HIGHEST_PROTOCOL)
+            raise ValueError("executor not registered yet")
+        return self.env.block_manager.put_replica(block_id, level, data)

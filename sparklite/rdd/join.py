@@ -3,15 +3,26 @@
 All are hash joins that build a table of the left side's values per key and
 stream the right side; output order within a partition is not specified (as
 in Spark), only the multiset of records.
+
+With a spill config (on executors) the table is sized as it is built; if it
+outgrows the task's memory budget the kernel switches to an external
+grouping of both sides (``shuffle.external.ExternalGrouper``): runs ordered by
+key hash on disk, merged key by key, a key's values disk-backed when they do
+not fit. Without one (or while the table fits) the loops are the plain
+in-memory ones.
 """
 from __future__ import annotations
 
 from typing import Any, Iterable, Iterator
 
 from sparklite.resultiterable import ResultIterable
+from sparklite.shuffle.external import FIRST_CHECK, ExternalGrouper, SpillConfig
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
+
+Pairs = Iterable[tuple[Any, Any]]
 
 
-def _table(records: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+def _table(records: Pairs) -> dict[Any, list[Any]]:
     table: dict[Any, list[Any]] = {}
     for k, v in records:
         try:
@@ -21,8 +32,47 @@ def _table(records: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
     return table
 
 
-def inner(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    table = _table(left)
+def _build(left: Pairs, spill: SpillConfig | None) -> dict[Any, list[Any]] | ExternalGrouper:
+    """The left side's hash table, or an ExternalGrouper holding it if it outgrew memory."""
+    if spill is None:
+        return _table(left)
+    table: dict[Any, list[Any]] = {}
+    sizer = BufferSizer("list")
+    schedule = CheckSchedule(spill.memory_limit)
+    it = iter(left)
+    step = [FIRST_CHECK]
+    for first, chunk in sampled_chunks(it, lambda: step[0]):
+        for k, v in chunk:
+            try:
+                table[k].append(v)
+            except KeyError:
+                table[k] = [v]
+        sizer.observe_one(first)
+        used = sizer.estimate(len(table), sum(map(len, table.values())))
+        if used > spill.memory_limit:
+            grouper = ExternalGrouper(2, spill.memory_limit, spill.spill_dir)
+            grouper.absorb(table, 0)
+            del table
+            grouper.insert(0, it)
+            return grouper
+        step[0] = schedule.next(used, sizer.per_record())
+    return table
+
+
+def _external_groups(grouper: ExternalGrouper, right: Pairs) -> Iterator[tuple[Any, tuple[Any, ...]]]:
+    grouper.insert(1, right)
+    return grouper.groups()
+
+
+def inner(left: Pairs, right: Pairs, spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    table = _build(left, spill)
+    if isinstance(table, ExternalGrouper):
+        for k, (vs, ws) in _external_groups(table, right):
+            if vs and ws:
+                for v in vs:
+                    for w in ws:
+                        yield k, (v, w)
+        return
     get = table.get
     for k, w in right:
         vs = get(k)
@@ -31,8 +81,17 @@ def inner(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> 
                 yield k, (v, w)
 
 
-def left_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    table = _table(left)
+def left_outer(left: Pairs, right: Pairs, spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    table = _build(left, spill)
+    if isinstance(table, ExternalGrouper):
+        for k, (vs, ws) in _external_groups(table, right):
+            for v in vs:
+                if ws:
+                    for w in ws:
+                        yield k, (v, w)
+                else:
+                    yield k, (v, None)
+        return
     matched: set[Any] = set()
     for k, w in right:
         vs = table.get(k)
@@ -46,8 +105,17 @@ def left_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]
                 yield k, (v, None)
 
 
-def right_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    table = _table(left)
+def right_outer(left: Pairs, right: Pairs, spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    table = _build(left, spill)
+    if isinstance(table, ExternalGrouper):
+        for k, (vs, ws) in _external_groups(table, right):
+            for w in ws:
+                if vs:
+                    for v in vs:
+                        yield k, (v, w)
+                else:
+                    yield k, (None, w)
+        return
     for k, w in right:
         vs = table.get(k)
         if vs is None:
@@ -57,8 +125,21 @@ def right_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]
                 yield k, (v, w)
 
 
-def full_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    table = _table(left)
+def full_outer(left: Pairs, right: Pairs, spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    table = _build(left, spill)
+    if isinstance(table, ExternalGrouper):
+        for k, (vs, ws) in _external_groups(table, right):
+            if vs and ws:
+                for v in vs:
+                    for w in ws:
+                        yield k, (v, w)
+            elif vs:
+                for v in vs:
+                    yield k, (v, None)
+            else:
+                for w in ws:
+                    yield k, (None, w)
+        return
     matched: set[Any] = set()
     for k, w in right:
         vs = table.get(k)
@@ -74,7 +155,14 @@ def full_outer(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]
                 yield k, (v, None)
 
 
-def cogroup(sources: list[Iterable[tuple[Any, Any]]]) -> Iterator[tuple[Any, tuple[ResultIterable, ...]]]:
+def cogroup(sources: list[Pairs], spill: SpillConfig | None = None) -> Iterator[tuple[Any, tuple[ResultIterable, ...]]]:
+    if spill is not None:
+        grouper = ExternalGrouper(len(sources), spill.memory_limit, spill.spill_dir)
+        for i, records in enumerate(sources):
+            grouper.insert(i, records)
+        for k, lists in grouper.groups():
+            yield k, tuple(ResultIterable(vs) for vs in lists)
+        return
     n = len(sources)
     groups: dict[Any, tuple[list[Any], ...]] = {}
     for i, records in enumerate(sources):

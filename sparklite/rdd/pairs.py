@@ -12,6 +12,7 @@ set, else the parent's number of partitions.
 from __future__ import annotations
 
 import copy
+import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
@@ -93,8 +94,9 @@ class PairsMixin:
         partitioner = Partitioner(numPartitions, partitionFunc)
         if self.partitioner == partitioner:
             # already partitioned this way: every key is in one partition, combine in place
-            return self.mapPartitions(lambda it: iter(aggregator.combine_values(it).items()),
-                                      preservesPartitioning=True)
+            from sparklite.shuffle.external import combine_by_key
+
+            return self.mapPartitions(lambda it: combine_by_key(aggregator, it), preservesPartitioning=True)
         return ShuffledRDD(self, partitioner, aggregator, map_side_combine=True)
 
     def combineByKey(self: RDD, createCombiner: Callable[[Any], Any],
@@ -192,7 +194,9 @@ class PairsMixin:
             numPartitions = self._defaultReducePartitions()
 
         def sort_partition(iterator: Iterator[Any]) -> Iterator[Any]:
-            return iter(sorted(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+            from sparklite.shuffle.external import sort_records
+
+            return sort_records(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending)
 
         if numPartitions == 1:
             rdd = self.coalesce(1) if self.getNumPartitions() > 1 else self
@@ -211,10 +215,11 @@ class PairsMixin:
 
         rdds = [self, *others]
         if numPartitions is None:
+            existing = _reusable_partitioner(rdds)
+            if existing is not None:
+                return CoGroupedRDD(self.ctx, rdds, existing, mode)
             if self.ctx._conf.contains("spark.default.parallelism"):
                 numPartitions = self.ctx.defaultParallelism
-            elif self.partitioner is not None and all(r.partitioner == self.partitioner for r in rdds):
-                numPartitions = self.partitioner.numPartitions
             else:
                 # PySpark groups the union of both sides: as many partitions as both together
                 numPartitions = sum(r.getNumPartitions() for r in rdds)
@@ -222,6 +227,14 @@ class PairsMixin:
 
     def join(self: RDD, other: RDD, numPartitions: int | None = None) -> RDD:
         """Inner join: ``(k, (v1, v2))`` for every pair of matching values.
+
+        Notes
+        -----
+        Differs from PySpark: without ``numPartitions``, a join (and every outer join and
+        cogroup) keeps the partitioner of an input that has one (Spark's
+        ``defaultPartitioner`` rule), so that input is not shuffled again: joining a
+        cached, partitioned RDD in a loop (PageRank's ``links``) moves only the other
+        side. PySpark shuffles both sides into as many partitions as they have together.
 
         >>> x = sc.parallelize([("a", 1), ("b", 4)])
         >>> y = sc.parallelize([("a", 2), ("a", 3)])
@@ -300,6 +313,25 @@ class PairsMixin:
         (2, 4)
         """
         return dict(self.collect())
+
+
+def _reusable_partitioner(rdds: list[RDD]) -> Any:
+    """The partitioner of an input that a join may keep (so that input is not shuffled), or None.
+
+    Spark's rule (``Partitioner.defaultPartitioner``): the partitioner of the input
+    with the most partitions among those that have one, if its partition count is
+    within an order of magnitude of the largest input's. Differs from PySpark, which
+    always shuffles both sides into as many partitions as they have together unless
+    they already share one partitioner (see issue #4: PageRank's cached ``links``).
+    """
+    with_partitioner = [r for r in rdds if r.partitioner is not None and r.partitioner.numPartitions > 0]
+    if not with_partitioner:
+        return None
+    best = max(with_partitioner, key=lambda r: r.getNumPartitions())
+    largest = max(r.getNumPartitions() for r in rdds)
+    if math.log10(largest) - math.log10(best.getNumPartitions()) < 1:
+        return best.partitioner
+    return None
 
 
 def merge_counts(a: defaultdict, b: dict) -> defaultdict:

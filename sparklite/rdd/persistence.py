@@ -21,7 +21,21 @@ class PersistenceMixin:
         return self.persist(StorageLevel.MEMORY_ONLY)
 
     def persist(self: RDD, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> RDD:
-        """Keep this RDD's partitions on the executors after they are first computed."""
+        """Keep this RDD's partitions on the executors after they are first computed.
+
+        Partitions are held as Arrow buffers (typed columns when records are uniform) within
+        each executor's storage budget (``spark.executor.memory`` x ``spark.memory.fraction``
+        x ``spark.memory.storageFraction``). Memory levels evict least recently used blocks;
+        an evicted MEMORY_ONLY partition is recomputed from lineage when next read, a
+        MEMORY_AND_DISK one is read back from an Arrow IPC file. ``_2`` levels keep a copy
+        on a second executor.
+
+        >>> from sparklite import StorageLevel
+        >>> rdd = sc.parallelize([("a", 1), ("b", 2)]).persist(StorageLevel.MEMORY_AND_DISK)
+        >>> sorted(rdd.collect())
+        [('a', 1), ('b', 2)]
+        >>> _ = rdd.unpersist()
+        """
         if not isinstance(storageLevel, StorageLevel):
             raise TypeError(f"storageLevel must be a StorageLevel, got {type(storageLevel).__name__}")
         if self._storage_level.is_valid and storageLevel != self._storage_level:
@@ -29,6 +43,7 @@ class PersistenceMixin:
                              f"level (it has {self._storage_level!r})")
         self.is_cached = True
         self._storage_level = storageLevel
+        self.ctx._persistent_rdds[self._rdd_id] = self
         return self
 
     def unpersist(self: RDD, blocking: bool = False) -> RDD:

@@ -4,7 +4,8 @@ Both keep their ShuffleDependency objects on the driver only (``_transient``):
 the executor-side copy knows just the shuffle id and reads its partition's
 segments through ``shuffle.reader``. A CoGroupedRDD parent that is already
 partitioned by the target partitioner is read directly (a narrow dependency)
-instead of being shuffled again.
+instead of being shuffled again. Combining, grouping and joining stay within
+the task's memory budget by spilling sorted runs (``shuffle.external``).
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from sparklite.rdd import join as join_kernels
 from sparklite.rdd.base import Partition
 from sparklite.rdd.dependency import Dependency, OneToOneDependency, ShuffleDependency
 from sparklite.rdd.rdd import RDD
+from sparklite.shuffle.external import combine_batches_by_key, spill_config
 from sparklite.shuffle.reader import read_batches
 from sparklite.taskcontext import TaskContext
 
@@ -40,14 +42,9 @@ class ShuffledRDD(RDD):
 
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
         batches = read_batches(context, self.shuffle_id, split.index)
-        agg = self.aggregator
-        if agg is None:
+        if self.aggregator is None:
             return chain.from_iterable(batches)
-        combined: dict = {}
-        merge = agg.combine_combiners if self.map_side_combine else agg.combine_values
-        for batch in batches:
-            merge(batch, into=combined)
-        return iter(combined.items())
+        return combine_batches_by_key(self.aggregator, batches, combiners=self.map_side_combine)
 
 
 class CoGroupedRDD(RDD):
@@ -84,7 +81,9 @@ class CoGroupedRDD(RDD):
         return chain.from_iterable(read_batches(context, source, split.index))
 
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
+        spill = spill_config()
         if self.mode == "cogroup":
-            return join_kernels.cogroup([self._records(i, split, context) for i in range(len(self._sources))])
+            return join_kernels.cogroup([self._records(i, split, context) for i in range(len(self._sources))],
+                                        spill)
         kernel = join_kernels.JOINS[self.mode]
-        return kernel(self._records(0, split, context), self._records(1, split, context))
+        return kernel(self._records(0, split, context), self._records(1, split, context), spill)

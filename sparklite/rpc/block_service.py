@@ -1,13 +1,15 @@
 """BlockServicer: an executor serves its shuffle segments and cached blocks to other executors.
 
 Thin: each RPC delegates to plain functions over files (``shuffle.index_file``)
-or to the block manager, and streams the bytes in chunks.
+or to the block manager, and streams the bytes in chunks. ``PutBlock``
+receives a replica of a cached block (``_2`` storage levels); like every RPC
+it passes the shared-secret interceptor before its first message is read.
 """
 from __future__ import annotations
 
 import os
 import time
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import grpc
 
@@ -17,12 +19,14 @@ from sparklite.shuffle import index_file
 
 class BlockServicer:
     def __init__(self, shuffle_dir: str, chunk_size: Any, block_bytes: Any = None,
-                 executor_id: str = "", settings: Any = None):
+                 executor_id: str = "", settings: Any = None,
+                 put_block: Callable[[str, str, bytes], bool] | None = None):
         self._shuffle_dir = shuffle_dir
         self._chunk_size = chunk_size  # callable: the configured chunk size, known after registration
         self._block_bytes = block_bytes
         self._executor_id = executor_id
         self._settings = settings  # callable: the app's Settings once registered, else None
+        self._put_block = put_block
 
     def _test_flag(self, key: str) -> str | None:
         settings = self._settings() if self._settings is not None else None
@@ -64,6 +68,24 @@ class BlockServicer:
         view = memoryview(data)
         for start in range(0, len(view), size):
             yield pb.Chunk(data=bytes(view[start:start + size]))
+
+    def PutBlock(self, request_iterator: Iterator[pb.BlockChunk], context: grpc.ServicerContext) -> pb.PutBlockReply:
+        if self._put_block is None:
+            context.abort(grpc.StatusCode.UNAVAILABLE, "this executor is not ready to store blocks")
+        block_id = level = ""
+        parts: list[bytes] = []
+        for chunk in request_iterator:
+            if not block_id:
+                block_id, level = chunk.block_id, chunk.storage_level
+            parts.append(chunk.data)
+        if not block_id or not level:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "PutBlock needs a block id and a storage level")
+        try:
+            stored = self._put_block(block_id, level, b"".join(parts))  # type: ignore[misc]
+        except (ValueError, OSError) as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"block {block_id}: {exc}")
+            return pb.PutBlockReply()
+        return pb.PutBlockReply(stored=stored)
 
 
 def _park(directory: str) -> None:

@@ -20,10 +20,13 @@ MASTER = "sparklite.Master"
 _DRIVER_METHODS = [
     ("Connect", "stream_stream", pb.ExecutorMessage, pb.DriverMessage),
     ("FetchBlob", "unary_stream", pb.BlobRequest, pb.Chunk),
+    ("GetBlockLocations", "unary_unary", pb.BlockLocationsRequest, pb.BlockLocations),
+    ("GetPeers", "unary_unary", pb.PeersRequest, pb.BlockLocations),
 ]
 _BLOCK_METHODS = [
     ("FetchShuffleSegment", "unary_stream", pb.SegmentRequest, pb.Chunk),
     ("FetchBlock", "unary_stream", pb.BlockRequest, pb.Chunk),
+    ("PutBlock", "stream_unary", pb.BlockChunk, pb.PutBlockReply),
 ]
 
 _MASTER_METHODS = [

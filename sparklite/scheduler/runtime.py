@@ -90,7 +90,8 @@ class Runtime:
         conf_payload = pickle.dumps(settings.raw())
         self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
         host, bind = driver_addresses(settings)
-        self.server, port = make_server([generic_handler(DRIVER, DriverServicer(self.endpoint))], bind,
+        servicer = DriverServicer(self.endpoint, self.block_master)
+        self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
         self.backend = self._make_backend(master)
@@ -145,6 +146,7 @@ class Runtime:
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
                              event.accumulator_updates, event.failure)
         elif isinstance(event, ev.ExecutorRegistered):
+            self.block_master.register_executor(event.executor_id, event.block_address)
             ts.executor_added(event.executor_id, event.host, event.cores, event.block_address)
         elif isinstance(event, ev.ExecutorLost):
             self.backend.executor_lost(event.executor_id, event.reason)

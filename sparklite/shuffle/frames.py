@@ -32,6 +32,29 @@ def write_frames(out: BinaryIO, records: list[Any], batch_size: int) -> int:
     return written
 
 
+def write_list_frames(out: BinaryIO, records: list[tuple[Any, list[Any]]], batch_size: int,
+                      max_values: int) -> int:
+    """``write_frames`` for (key, list) records (groupByKey's combiners): a list longer than
+    ``max_values`` is cut into parts (same key, in order), and a frame carries at most
+    ``max_values`` values, so whoever reads a frame never holds one hot key's whole list."""
+    written = 0
+    batch: list[Any] = []
+    carried = 0
+    for k, values in records:
+        parts = [values] if len(values) <= max_values else \
+            [values[i:i + max_values] for i in range(0, len(values), max_values)]
+        for part in parts:
+            if batch and (len(batch) >= batch_size or carried + len(part) > max_values):
+                written += write_frames(out, batch, batch_size)
+                batch = []
+                carried = 0
+            batch.append((k, part))
+            carried += len(part)
+    if batch:
+        written += write_frames(out, batch, batch_size)
+    return written
+
+
 def decode_frames(data: bytes | memoryview) -> Iterator[list[Any]]:
     """Batches from one complete segment held in memory."""
     view = memoryview(data)
@@ -44,6 +67,22 @@ def decode_frames(data: bytes | memoryview) -> Iterator[list[Any]]:
             raise ValueError(f"truncated shuffle frame: need {length} bytes at {pos}, have {end - pos}")
         yield loads(view[pos:pos + length])
         pos += length
+
+
+def read_frames(f: BinaryIO) -> Iterator[list[Any]]:
+    """Batches from a file of frames, read one frame at a time (spill files)."""
+    loads = pickle.loads
+    while True:
+        header = f.read(HEADER_SIZE)
+        if not header:
+            return
+        if len(header) != HEADER_SIZE:
+            raise ValueError("truncated frame header")
+        (length,) = _HEADER.unpack(header)
+        payload = f.read(length)
+        if len(payload) != length:
+            raise ValueError(f"truncated frame: need {length} bytes, have {len(payload)}")
+        yield loads(payload)
 
 
 def decode_chunks(chunks: Iterable[bytes]) -> Iterator[list[Any]]:

@@ -22,6 +22,10 @@ from sparklite.shuffle.frames import decode_chunks, decode_frames
 from sparklite.shuffle.map_status import MapStatus
 
 
+#: same-host segments up to this size are read in one call; larger ones stream in chunks
+WHOLE_SEGMENT_BYTES = 16 << 20
+
+
 def read_batches(context: Any, shuffle_id: int, reduce_id: int) -> Iterator[list[Any]]:
     """Every batch of records for ``reduce_id``, map output by map output."""
     statuses = context.map_locations.get(shuffle_id)
@@ -36,8 +40,13 @@ def read_batches(context: Any, shuffle_id: int, reduce_id: int) -> Iterator[list
             continue
         try:
             if status.host == env.host and not env.force_remote_fetch:
-                batches = decode_frames(index_file.read_segment(
-                    status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id))
+                if status.sizes[reduce_id] <= WHOLE_SEGMENT_BYTES:
+                    batches = decode_frames(index_file.read_segment(
+                        status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id))
+                else:  # a large segment streams from its file, a frame at a time (bounded memory)
+                    batches = decode_chunks(index_file.read_segment_chunks(
+                        status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id,
+                        reduce_id + 1, env.fetch_chunk_size))
             else:
                 batches = decode_chunks(_fetch_remote(env, status, shuffle_id, map_index, reduce_id))
             yield from batches

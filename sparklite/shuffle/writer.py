@@ -3,9 +3,11 @@
 With an aggregator and map-side combine (reduceByKey, combineByKey,
 aggregateByKey, groupByKey) records are folded into one dict per task first,
 so what crosses the shuffle is one combiner per key and map task. Buffers are
-flushed to a spill file when they pass ``spill_records``; spills are not
-sorted, because the reduce side merges whatever it reads (partial combiners
-merge like any others), so the final output is the concatenation, per reduce
+flushed to a spill file when their estimated size (``sizing``) passes the
+task's memory budget (``memory_limit``: ``spark.python.worker.memory``, capped
+by the executor's share, see ``storage.budget``); spills are not sorted,
+because the reduce side merges whatever it reads (partial combiners merge
+like any others), so the final output is the concatenation, per reduce
 partition, of every spill's segment.
 
 THREADING: one writer per task attempt; no shared state.
@@ -14,19 +16,21 @@ from __future__ import annotations
 
 import os
 import tempfile
-from itertools import chain, islice
 from typing import Any, Iterable, Iterator
 
 from sparklite.hashing import portable_hash
 from sparklite.rdd.partitioner import Partitioner
 from sparklite.shuffle import index_file
-from sparklite.shuffle.frames import write_frames
+from sparklite.shuffle.external import LIST_PART
+from sparklite.shuffle.external import stats as spill_stats
+from sparklite.shuffle.frames import write_frames, write_list_frames
 from sparklite.shuffle.map_status import MapStatus, ShuffleWriteSpec
+from sparklite.shuffle.sizing import BufferSizer, CheckSchedule, sampled_chunks
 
-#: buffered records (or distinct keys when combining) before a spill; issue #4 makes this memory-based
-DEFAULT_SPILL_RECORDS = 2_000_000
-#: records folded between two checks of the buffer size
-CHECK_EVERY = 65_536
+#: buffer budget when none is given (PySpark's spark.python.worker.memory default)
+DEFAULT_MEMORY_LIMIT = 512 << 20
+#: records folded before the first size check
+FIRST_CHECK = 1024
 
 
 def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
@@ -48,16 +52,6 @@ def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
     return buckets
 
 
-def _chunks(it: Iterator[Any], size: int) -> Iterator[Iterator[Any]]:
-    """Lazy consecutive slices of ``it``, so a loop can check its buffers between slices."""
-    end = object()
-    while True:
-        first = next(it, end)
-        if first is end:
-            return
-        yield chain((first,), islice(it, size - 1))
-
-
 class _Spill:
     def __init__(self, path: str, sizes: list[int]):
         self.path, self.sizes = path, sizes
@@ -68,14 +62,14 @@ class ShuffleWriter:
 
     def __init__(self, spec: ShuffleWriteSpec, shuffle_dir: str, map_index: int, map_task_id: int,
                  executor_id: str, host: str, block_address: str, batch_size: int,
-                 spill_records: int = DEFAULT_SPILL_RECORDS):
+                 memory_limit: int = DEFAULT_MEMORY_LIMIT):
         self.spec = spec
         self.shuffle_dir = shuffle_dir
         self.map_index = map_index
         self.map_task_id = map_task_id
         self.executor_id, self.host, self.block_address = executor_id, host, block_address
         self.batch_size = batch_size
-        self.spill_records = spill_records
+        self.memory_limit = memory_limit
         self._spills: list[_Spill] = []
 
     def write(self, records: Iterator[Any]) -> MapStatus:
@@ -95,33 +89,60 @@ class ShuffleWriter:
 
     # -------------------------------------------------------------- buffering
 
+    @property
+    def spills(self) -> int:
+        return len(self._spills)
+
     def _combine(self, records: Iterator[Any]) -> list[list[Any]]:
         agg = self.spec.aggregator
         n = self.spec.num_partitions
+        sizer = BufferSizer("list" if agg.kind == "list" else "combiner")
+        schedule = CheckSchedule(self.memory_limit)
+        lists = agg.kind == "list"
         combined: dict = {}
-        for chunk in _chunks(iter(records), CHECK_EVERY):
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             agg.combine_values(chunk, into=combined)
-            if len(combined) >= self.spill_records:
+            sizer.observe_one(first, combined)
+            values = sum(map(len, combined.values())) if lists else 0
+            used = sizer.estimate(len(combined), values)
+            if used > self.memory_limit:
                 self._spill(route(combined.items(), self.spec.partitioner, n))
                 combined = {}
+                used = 0
+            step[0] = schedule.next(used, sizer.per_record())
         return route(combined.items(), self.spec.partitioner, n)
 
     def _buffer(self, records: Iterator[Any]) -> list[list[Any]]:
         n = self.spec.num_partitions
         buckets: list[list[Any]] = [[] for _ in range(n)]
-        for chunk in _chunks(iter(records), CHECK_EVERY):
+        sizer = BufferSizer("records")
+        schedule = CheckSchedule(self.memory_limit)
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
             route(chunk, self.spec.partitioner, n, buckets)
-            if sum(map(len, buckets)) >= self.spill_records:
+            sizer.observe_one(first)
+            used = sizer.estimate(sum(map(len, buckets)))
+            if used > self.memory_limit:
                 self._spill(buckets)
                 buckets = [[] for _ in range(n)]
+                used = 0
+            step[0] = schedule.next(used, sizer.per_record())
         return buckets
 
+    def _write_bucket(self, out: Any, bucket: list[Any]) -> int:
+        spec = self.spec
+        if spec.map_side_combine and spec.aggregator is not None and spec.aggregator.kind == "list":
+            return write_list_frames(out, bucket, self.batch_size, LIST_PART)
+        return write_frames(out, bucket, self.batch_size)
+
     def _spill(self, buckets: list[list[Any]]) -> None:
+        spill_stats["runs"] += 1
         fd, path = tempfile.mkstemp(prefix="spill_", suffix=".tmp", dir=self.shuffle_dir)
         sizes = []
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             for bucket in buckets:
-                sizes.append(write_frames(out, bucket, self.batch_size))
+                sizes.append(self._write_bucket(out, bucket))
         self._spills.append(_Spill(path, sizes))
 
     # -------------------------------------------------------------- commit
@@ -137,7 +158,7 @@ class ShuffleWriter:
                         size = 0
                         for spill, f in zip(self._spills, spill_files):
                             size += _copy(f, out, spill.sizes[r])
-                        size += write_frames(out, final[r], self.batch_size)
+                        size += self._write_bucket(out, final[r])
                         sizes.append(size)
                 finally:
                     for f in spill_files:

@@ -26,16 +26,23 @@ def read_all(tmp_path, status, shuffle_id, map_index, n):
     return out
 
 
-def write(tmp_path, records, spec, spill_records=1_000_000, batch_size=7):
-    writer = ShuffleWriter(spec, str(tmp_path), 0, 99, "e1", "h", "h:1", batch_size, spill_records)
-    return writer.write(iter(records))
+def write(tmp_path, records, spec, memory_limit=1 << 30, batch_size=7, expect_spills=None):
+    writer = ShuffleWriter(spec, str(tmp_path), 0, 99, "e1", "h", "h:1", batch_size, memory_limit)
+    status = writer.write(iter(records))
+    if expect_spills is not None:
+        assert (writer.spills > 0) == expect_spills
+    return status
 
 
-@pytest.mark.parametrize("spill", [1_000_000, 5])
-def test_routing_without_combine(tmp_path, spill):
-    records = [(i % 11, i) for i in range(200)] + [(None, "n"), ("s", "t")]
+#: a buffer budget of a few KB: thousands of records spill several times
+SPILLS = [(1 << 30, False), (4096, True)]
+
+
+@pytest.mark.parametrize("limit, spills", SPILLS)
+def test_routing_without_combine(tmp_path, limit, spills):
+    records = [(i % 11, i) for i in range(5000)] + [(None, "n"), ("s", "t")]
     spec = ShuffleWriteSpec(0, hash_partitioner(3))
-    status = write(tmp_path, records, spec, spill)
+    status = write(tmp_path, records, spec, limit, expect_spills=spills)
     parts = read_all(tmp_path, status, 0, 0, 3)
     p = hash_partitioner(3)
     for r, part in enumerate(parts):
@@ -44,11 +51,12 @@ def test_routing_without_combine(tmp_path, spill):
     assert not [f for f in os.listdir(tmp_path) if f.endswith(".tmp")]
 
 
-@pytest.mark.parametrize("spill", [1_000_000, 3])
-def test_map_side_combine_with_spills_merges_on_read(tmp_path, spill):
-    records = [(i % 13, i) for i in range(500)]
+@pytest.mark.parametrize("limit, spills", SPILLS)
+def test_map_side_combine_with_spills_merges_on_read(tmp_path, limit, spills):
+    records = [(i % 1013, i) for i in range(20_000)]
     agg = Aggregator.for_reduce(add)
-    status = write(tmp_path, records, ShuffleWriteSpec(1, hash_partitioner(4), agg, True), spill)
+    status = write(tmp_path, records, ShuffleWriteSpec(1, hash_partitioner(4), agg, True), limit,
+                   expect_spills=spills)
     merged: dict = {}
     for part in read_all(tmp_path, status, 1, 0, 4):
         agg.combine_combiners(part, into=merged)
