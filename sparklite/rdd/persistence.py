@@ -1,4 +1,5 @@
-"""Persistence (mixin of RDD): cache, persist, unpersist, storage level, name, debug string."""
+"""Persistence (mixin of RDD): cache, persist, unpersist, storage level, name, debug string,
+and cleanShuffleDependencies (dropping shuffle outputs a lineage no longer needs)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -77,3 +78,50 @@ class PersistenceMixin:
 
                 stack.append((dep.rdd, depth + (1 if isinstance(dep, ShuffleDependency) else 0)))
         return "\n".join(lines).encode("utf-8")
+
+    def cleanShuffleDependencies(self: RDD, blocking: bool = False) -> None:
+        """Removes an RDD's shuffles and it's non-persisted ancestors.
+
+        When running without a shuffle service, cleaning up shuffle files enables downscaling.
+        If you use the RDD after this call, you should checkpoint and materialize it first.
+        If you are uncertain of what you are doing, please do not use this feature.
+        Additional techniques for mitigating orphaned shuffle files:
+        * Tuning the driver GC to be more aggressive, so the regular context cleaner is triggered
+        * Setting an appropriate TTL for shuffle files to be auto cleaned
+
+        Shuffles that a running job still reads are kept. A later job that needs a
+        removed shuffle recomputes it.
+
+        Parameters
+        ----------
+        blocking : bool, optional, default False
+           whether to block on shuffle cleanup tasks (removal is asynchronous on the
+           executors either way; the driver forgets the outputs at once)
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> rdd = sc.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKey(add)
+        >>> sorted(rdd.collect())
+        [('a', 2), ('b', 1)]
+        >>> rdd.cleanShuffleDependencies()
+        >>> sorted(rdd.collect())  # the shuffle is recomputed
+        [('a', 2), ('b', 1)]
+        """
+        from sparklite.rdd.dependency import ShuffleDependency
+
+        shuffle_ids: list[int] = []
+        seen: set[int] = set()
+        stack = list(self.dependencies())
+        while stack:  # explicit stack: lineages can be deep
+            dep = stack.pop()
+            if isinstance(dep, ShuffleDependency):
+                shuffle_ids.append(dep.shuffle_id)
+            parent = dep.rdd
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if not parent._storage_level.is_valid:
+                stack.extend(parent.dependencies())
+        if shuffle_ids:
+            self.ctx._runtime.remove_shuffles(sorted(set(shuffle_ids)))

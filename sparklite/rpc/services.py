@@ -19,6 +19,7 @@ BLOCKS = "sparklite.BlockService"
 _DRIVER_METHODS = [
     ("Connect", "stream_stream", pb.ExecutorMessage, pb.DriverMessage),
     ("FetchBlob", "unary_stream", pb.BlobRequest, pb.Chunk),
+    ("BarrierSync", "unary_unary", pb.BarrierRequest, pb.BarrierReply),
 ]
 _BLOCK_METHODS = [
     ("FetchShuffleSegment", "unary_stream", pb.SegmentRequest, pb.Chunk),

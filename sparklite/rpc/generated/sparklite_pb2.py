@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0fsparklite.proto\x12\tsparklite\"\xd3\x01\n\x0f\x45xecutorMessage\x12/\n\x08register\x18\x01 \x01(\x0b\x32\x1b.sparklite.RegisterExecutorH\x00\x12,\n\x0btask_status\x18\x02 \x01(\x0b\x32\x15.sparklite.TaskStatusH\x00\x12)\n\theartbeat\x18\x03 \x01(\x0b\x32\x14.sparklite.HeartbeatH\x00\x12.\n\x0c\x62lock_update\x18\x04 \x01(\x0b\x32\x16.sparklite.BlockUpdateH\x00\x42\x06\n\x04kind\"\x90\x01\n\x10RegisterExecutor\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x12\n\nblock_port\x18\x03 \x01(\x05\x12\r\n\x05\x63ores\x18\x04 \x01(\x05\x12\x0b\n\x03pid\x18\x05 \x01(\x05\x12\x11\n\tlocal_dir\x18\x06 \x01(\t\x12\x16\n\x0estorage_memory\x18\x07 \x01(\x03\"\x95\x01\n\nTaskStatus\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.sparklite.TaskState\x12\x0e\n\x06result\x18\x03 \x01(\x0c\x12\x1b\n\x13\x61\x63\x63umulator_updates\x18\x04 \x01(\x0c\x12\x0f\n\x07\x66\x61ilure\x18\x05 \x01(\x0c\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\";\n\tHeartbeat\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\x18\n\x10running_task_ids\x18\x02 \x03(\x03\"^\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x15\n\rstorage_level\x18\x02 \x01(\t\x12\x13\n\x0bmemory_size\x18\x03 \x01(\x03\x12\x11\n\tdisk_size\x18\x04 \x01(\x03\"\xc3\x03\n\rDriverMessage\x12+\n\nregistered\x18\x01 \x01(\x0b\x32\x15.sparklite.RegisteredH\x00\x12.\n\x0cstage_binary\x18\x02 \x01(\x0b\x32\x16.sparklite.StageBinaryH\x00\x12,\n\x0blaunch_task\x18\x03 \x01(\x0b\x32\x15.sparklite.LaunchTaskH\x00\x12(\n\tkill_task\x18\x04 \x01(\x0b\x32\x13.sparklite.KillTaskH\x00\x12.\n\x0cremove_stage\x18\x05 \x01(\x0b\x32\x16.sparklite.RemoveStageH\x00\x12\x32\n\x0eremove_shuffle\x18\x06 \x01(\x0b\x32\x18.sparklite.RemoveShuffleH\x00\x12\x36\n\x10remove_broadcast\x18\x07 \x01(\x0b\x32\x1a.sparklite.RemoveBroadcastH\x00\x12\x30\n\rremove_blocks\x18\x08 \x01(\x0b\x32\x17.sparklite.RemoveBlocksH\x00\x12\'\n\x08shutdown\x18\t \x01(\x0b\x32\x13.sparklite.ShutdownH\x00\x42\x06\n\x04kind\"*\n\nRegistered\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63onf\x18\x02 \x01(\x0c\"]\n\x0bStageBinary\x12\x10\n\x08stage_id\x18\x01 \x01(\x05\x12\x15\n\rstage_attempt\x18\x02 \x01(\x05\x12\x0e\n\x06\x62inary\x18\x03 \x01(\x0c\x12\x15\n\rmap_locations\x18\x04 \x01(\x0c\"\xff\x01\n\nLaunchTask\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x10\n\x08stage_id\x18\x02 \x01(\x05\x12\x15\n\rstage_attempt\x18\x03 \x01(\x05\x12\x11\n\tpartition\x18\x04 \x01(\x05\x12\x16\n\x0e\x61ttempt_number\x18\x05 \x01(\x05\x12\x0e\n\x06job_id\x18\x06 \x01(\x05\x12\x44\n\x10local_properties\x18\x07 \x03(\x0b\x32*.sparklite.LaunchTask.LocalPropertiesEntry\x1a\x36\n\x14LocalPropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\x08KillTask\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x1f\n\x0bRemoveStage\x12\x10\n\x08stage_id\x18\x01 \x01(\x05\"#\n\rRemoveShuffle\x12\x12\n\nshuffle_id\x18\x01 \x01(\x05\"\'\n\x0fRemoveBroadcast\x12\x14\n\x0c\x62roadcast_id\x18\x01 \x01(\x03\"!\n\x0cRemoveBlocks\x12\x11\n\tblock_ids\x18\x01 \x03(\t\"\x1a\n\x08Shutdown\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x1a\n\x0b\x42lobRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\x15\n\x05\x43hunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"v\n\x0eSegmentRequest\x12\x12\n\nshuffle_id\x18\x01 \x01(\x05\x12\x11\n\tmap_index\x18\x02 \x01(\x05\x12\x13\n\x0bmap_task_id\x18\x03 \x01(\x03\x12\x14\n\x0creduce_start\x18\x04 \x01(\x05\x12\x12\n\nreduce_end\x18\x05 \x01(\x05\" \n\x0c\x42lockRequest\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t*M\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x46INISHED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\n\n\x06KILLED\x10\x03\x32\x86\x01\n\x06\x44river\x12\x43\n\x07\x43onnect\x12\x1a.sparklite.ExecutorMessage\x1a\x18.sparklite.DriverMessage(\x01\x30\x01\x12\x37\n\tFetchBlob\x12\x16.sparklite.BlobRequest\x1a\x10.sparklite.Chunk0\x01\x32\x8f\x01\n\x0c\x42lockService\x12\x44\n\x13\x46\x65tchShuffleSegment\x12\x19.sparklite.SegmentRequest\x1a\x10.sparklite.Chunk0\x01\x12\x39\n\nFetchBlock\x12\x17.sparklite.BlockRequest\x1a\x10.sparklite.Chunk0\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x0fsparklite.proto\x12\tsparklite\"\xd3\x01\n\x0f\x45xecutorMessage\x12/\n\x08register\x18\x01 \x01(\x0b\x32\x1b.sparklite.RegisterExecutorH\x00\x12,\n\x0btask_status\x18\x02 \x01(\x0b\x32\x15.sparklite.TaskStatusH\x00\x12)\n\theartbeat\x18\x03 \x01(\x0b\x32\x14.sparklite.HeartbeatH\x00\x12.\n\x0c\x62lock_update\x18\x04 \x01(\x0b\x32\x16.sparklite.BlockUpdateH\x00\x42\x06\n\x04kind\"\x90\x01\n\x10RegisterExecutor\x12\x13\n\x0b\x65xecutor_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x12\n\nblock_port\x18\x03 \x01(\x05\x12\r\n\x05\x63ores\x18\x04 \x01(\x05\x12\x0b\n\x03pid\x18\x05 \x01(\x05\x12\x11\n\tlocal_dir\x18\x06 \x01(\t\x12\x16\n\x0estorage_memory\x18\x07 \x01(\x03\"\x95\x01\n\nTaskStatus\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12#\n\x05state\x18\x02 \x01(\x0e\x32\x14.sparklite.TaskState\x12\x0e\n\x06result\x18\x03 \x01(\x0c\x12\x1b\n\x13\x61\x63\x63umulator_updates\x18\x04 \x01(\x0c\x12\x0f\n\x07\x66\x61ilure\x18\x05 \x01(\x0c\x12\x13\n\x0brun_seconds\x18\x06 \x01(\x01\";\n\tHeartbeat\x12\x14\n\x0ctimestamp_ms\x18\x01 \x01(\x03\x12\x18\n\x10running_task_ids\x18\x02 \x03(\x03\"^\n\x0b\x42lockUpdate\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t\x12\x15\n\rstorage_level\x18\x02 \x01(\t\x12\x13\n\x0bmemory_size\x18\x03 \x01(\x03\x12\x11\n\tdisk_size\x18\x04 \x01(\x03\"\xc3\x03\n\rDriverMessage\x12+\n\nregistered\x18\x01 \x01(\x0b\x32\x15.sparklite.RegisteredH\x00\x12.\n\x0cstage_binary\x18\x02 \x01(\x0b\x32\x16.sparklite.StageBinaryH\x00\x12,\n\x0blaunch_task\x18\x03 \x01(\x0b\x32\x15.sparklite.LaunchTaskH\x00\x12(\n\tkill_task\x18\x04 \x01(\x0b\x32\x13.sparklite.KillTaskH\x00\x12.\n\x0cremove_stage\x18\x05 \x01(\x0b\x32\x16.sparklite.RemoveStageH\x00\x12\x32\n\x0eremove_shuffle\x18\x06 \x01(\x0b\x32\x18.sparklite.RemoveShuffleH\x00\x12\x36\n\x10remove_broadcast\x18\x07 \x01(\x0b\x32\x1a.sparklite.RemoveBroadcastH\x00\x12\x30\n\rremove_blocks\x18\x08 \x01(\x0b\x32\x17.sparklite.RemoveBlocksH\x00\x12\'\n\x08shutdown\x18\t \x01(\x0b\x32\x13.sparklite.ShutdownH\x00\x42\x06\n\x04kind\"*\n\nRegistered\x12\x0e\n\x06\x61pp_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63onf\x18\x02 \x01(\x0c\"]\n\x0bStageBinary\x12\x10\n\x08stage_id\x18\x01 \x01(\x05\x12\x15\n\rstage_attempt\x18\x02 \x01(\x05\x12\x0e\n\x06\x62inary\x18\x03 \x01(\x0c\x12\x15\n\rmap_locations\x18\x04 \x01(\x0c\"\x9e\x02\n\nLaunchTask\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x10\n\x08stage_id\x18\x02 \x01(\x05\x12\x15\n\rstage_attempt\x18\x03 \x01(\x05\x12\x11\n\tpartition\x18\x04 \x01(\x05\x12\x16\n\x0e\x61ttempt_number\x18\x05 \x01(\x05\x12\x0e\n\x06job_id\x18\x06 \x01(\x05\x12\x44\n\x10local_properties\x18\x07 \x03(\x0b\x32*.sparklite.LaunchTask.LocalPropertiesEntry\x12\x0c\n\x04\x63pus\x18\x08 \x01(\x05\x12\x0f\n\x07\x62\x61rrier\x18\t \x01(\x08\x1a\x36\n\x14LocalPropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"+\n\x08KillTask\x12\x0f\n\x07task_id\x18\x01 \x01(\x03\x12\x0e\n\x06reason\x18\x02 \x01(\t\"\x1f\n\x0bRemoveStage\x12\x10\n\x08stage_id\x18\x01 \x01(\x05\"#\n\rRemoveShuffle\x12\x12\n\nshuffle_id\x18\x01 \x01(\x05\"\'\n\x0fRemoveBroadcast\x12\x14\n\x0c\x62roadcast_id\x18\x01 \x01(\x03\"!\n\x0cRemoveBlocks\x12\x11\n\tblock_ids\x18\x01 \x03(\t\"\x1a\n\x08Shutdown\x12\x0e\n\x06reason\x18\x01 \x01(\t\"\x1a\n\x0b\x42lobRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"\xa8\x01\n\x0e\x42\x61rrierRequest\x12\x10\n\x08stage_id\x18\x01 \x01(\x05\x12\x15\n\rstage_attempt\x18\x02 \x01(\x05\x12\x11\n\tnum_tasks\x18\x03 \x01(\x05\x12\x11\n\tpartition\x18\x04 \x01(\x05\x12\r\n\x05\x65poch\x18\x05 \x01(\x05\x12\x0e\n\x06method\x18\x06 \x01(\t\x12\x0f\n\x07message\x18\x07 \x01(\t\x12\x17\n\x0ftask_attempt_id\x18\x08 \x01(\x03\" \n\x0c\x42\x61rrierReply\x12\x10\n\x08messages\x18\x01 \x03(\t\"\x15\n\x05\x43hunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\"v\n\x0eSegmentRequest\x12\x12\n\nshuffle_id\x18\x01 \x01(\x05\x12\x11\n\tmap_index\x18\x02 \x01(\x05\x12\x13\n\x0bmap_task_id\x18\x03 \x01(\x03\x12\x14\n\x0creduce_start\x18\x04 \x01(\x05\x12\x12\n\nreduce_end\x18\x05 \x01(\x05\" \n\x0c\x42lockRequest\x12\x10\n\x08\x62lock_id\x18\x01 \x01(\t*M\n\tTaskState\x12\x1a\n\x16TASK_STATE_UNSPECIFIED\x10\x00\x12\x0c\n\x08\x46INISHED\x10\x01\x12\n\n\x06\x46\x41ILED\x10\x02\x12\n\n\x06KILLED\x10\x03\x32\xc9\x01\n\x06\x44river\x12\x43\n\x07\x43onnect\x12\x1a.sparklite.ExecutorMessage\x1a\x18.sparklite.DriverMessage(\x01\x30\x01\x12\x37\n\tFetchBlob\x12\x16.sparklite.BlobRequest\x1a\x10.sparklite.Chunk0\x01\x12\x41\n\x0b\x42\x61rrierSync\x12\x19.sparklite.BarrierRequest\x1a\x17.sparklite.BarrierReply2\x8f\x01\n\x0c\x42lockService\x12\x44\n\x13\x46\x65tchShuffleSegment\x12\x19.sparklite.SegmentRequest\x1a\x10.sparklite.Chunk0\x01\x12\x39\n\nFetchBlock\x12\x17.sparklite.BlockRequest\x1a\x10.sparklite.Chunk0\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,8 +33,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._loaded_options = None
   _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._serialized_options = b'8\001'
-  _globals['_TASKSTATE']._serialized_start=1975
-  _globals['_TASKSTATE']._serialized_end=2052
+  _globals['_TASKSTATE']._serialized_start=2211
+  _globals['_TASKSTATE']._serialized_end=2288
   _globals['_EXECUTORMESSAGE']._serialized_start=31
   _globals['_EXECUTORMESSAGE']._serialized_end=242
   _globals['_REGISTEREXECUTOR']._serialized_start=245
@@ -52,31 +52,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_STAGEBINARY']._serialized_start=1198
   _globals['_STAGEBINARY']._serialized_end=1291
   _globals['_LAUNCHTASK']._serialized_start=1294
-  _globals['_LAUNCHTASK']._serialized_end=1549
-  _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._serialized_start=1495
-  _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._serialized_end=1549
-  _globals['_KILLTASK']._serialized_start=1551
-  _globals['_KILLTASK']._serialized_end=1594
-  _globals['_REMOVESTAGE']._serialized_start=1596
-  _globals['_REMOVESTAGE']._serialized_end=1627
-  _globals['_REMOVESHUFFLE']._serialized_start=1629
-  _globals['_REMOVESHUFFLE']._serialized_end=1664
-  _globals['_REMOVEBROADCAST']._serialized_start=1666
-  _globals['_REMOVEBROADCAST']._serialized_end=1705
-  _globals['_REMOVEBLOCKS']._serialized_start=1707
-  _globals['_REMOVEBLOCKS']._serialized_end=1740
-  _globals['_SHUTDOWN']._serialized_start=1742
-  _globals['_SHUTDOWN']._serialized_end=1768
-  _globals['_BLOBREQUEST']._serialized_start=1770
-  _globals['_BLOBREQUEST']._serialized_end=1796
-  _globals['_CHUNK']._serialized_start=1798
-  _globals['_CHUNK']._serialized_end=1819
-  _globals['_SEGMENTREQUEST']._serialized_start=1821
-  _globals['_SEGMENTREQUEST']._serialized_end=1939
-  _globals['_BLOCKREQUEST']._serialized_start=1941
-  _globals['_BLOCKREQUEST']._serialized_end=1973
-  _globals['_DRIVER']._serialized_start=2055
-  _globals['_DRIVER']._serialized_end=2189
-  _globals['_BLOCKSERVICE']._serialized_start=2192
-  _globals['_BLOCKSERVICE']._serialized_end=2335
+  _globals['_LAUNCHTASK']._serialized_end=1580
+  _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._serialized_start=1526
+  _globals['_LAUNCHTASK_LOCALPROPERTIESENTRY']._serialized_end=1580
+  _globals['_KILLTASK']._serialized_start=1582
+  _globals['_KILLTASK']._serialized_end=1625
+  _globals['_REMOVESTAGE']._serialized_start=1627
+  _globals['_REMOVESTAGE']._serialized_end=1658
+  _globals['_REMOVESHUFFLE']._serialized_start=1660
+  _globals['_REMOVESHUFFLE']._serialized_end=1695
+  _globals['_REMOVEBROADCAST']._serialized_start=1697
+  _globals['_REMOVEBROADCAST']._serialized_end=1736
+  _globals['_REMOVEBLOCKS']._serialized_start=1738
+  _globals['_REMOVEBLOCKS']._serialized_end=1771
+  _globals['_SHUTDOWN']._serialized_start=1773
+  _globals['_SHUTDOWN']._serialized_end=1799
+  _globals['_BLOBREQUEST']._serialized_start=1801
+  _globals['_BLOBREQUEST']._serialized_end=1827
+  _globals['_BARRIERREQUEST']._serialized_start=1830
+  _globals['_BARRIERREQUEST']._serialized_end=1998
+  _globals['_BARRIERREPLY']._serialized_start=2000
+  _globals['_BARRIERREPLY']._serialized_end=2032
+  _globals['_CHUNK']._serialized_start=2034
+  _globals['_CHUNK']._serialized_end=2055
+  _globals['_SEGMENTREQUEST']._serialized_start=2057
+  _globals['_SEGMENTREQUEST']._serialized_end=2175
+  _globals['_BLOCKREQUEST']._serialized_start=2177
+  _globals['_BLOCKREQUEST']._serialized_end=2209
+  _globals['_DRIVER']._serialized_start=2291
+  _globals['_DRIVER']._serialized_end=2492
+  _globals['_BLOCKSERVICE']._serialized_start=2495
+  _globals['_BLOCKSERVICE']._serialized_end=2638
 # @@protoc_insertion_point(module_scope)
