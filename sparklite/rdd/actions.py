@@ -371,7 +371,20 @@ class ActionsMixin:
         self.ctx.run_job(self, run)
 
     def foreachPartition(self: RDD, f: Callable[[Iterator[Any]], Any]) -> None:
-        """Apply ``f`` to each partition's iterator (on the executors)."""
+        """Applies a function to each partition of this RDD (on the executors).
+
+        Parameters
+        ----------
+        f : function
+            a function applied to each partition
+
+        Examples
+        --------
+        >>> def f(iterator):
+        ...     for x in iterator:
+        ...         print(x)
+        >>> sc.parallelize([1, 2, 3, 4, 5]).foreachPartition(f)
+        """
         def run(iterator: Iterator[Any]) -> None:
             result = f(iterator)
             if result is not None:

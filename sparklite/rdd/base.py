@@ -104,7 +104,11 @@ class RDDBase:
 
     @property
     def context(self) -> SparkContext:
-        """The SparkContext this RDD was created on."""
+        """The :class:`SparkContext` that this RDD was created on.
+
+        >>> sc.parallelize([1]).context is sc
+        True
+        """
         return self.ctx
 
     def partitions(self) -> list[Partition]:

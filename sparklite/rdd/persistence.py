@@ -22,7 +22,36 @@ class PersistenceMixin:
         return self.persist(StorageLevel.MEMORY_ONLY)
 
     def persist(self: RDD, storageLevel: StorageLevel = StorageLevel.MEMORY_ONLY) -> RDD:
-        """Keep this RDD's partitions on the executors after they are first computed."""
+        """Set this RDD's storage level to persist its values across operations
+        after the first time it is computed. This can only be used to assign
+        a new storage level if the RDD does not have a storage level set yet.
+        If no storage level is specified defaults to (`MEMORY_ONLY`).
+
+        Parameters
+        ----------
+        storageLevel : :class:`StorageLevel`, default `MEMORY_ONLY`
+            the target storage level
+
+        Returns
+        -------
+        :class:`RDD`
+            The same :class:`RDD` with storage level set to `storageLevel`.
+
+        Examples
+        --------
+        >>> from sparklite import StorageLevel
+        >>> rdd = sc.parallelize(["b", "a", "c"])
+        >>> rdd.persist().is_cached
+        True
+        >>> str(rdd.getStorageLevel())
+        'Memory Serialized 1x Replicated'
+        >>> _ = rdd.unpersist()
+        >>> rdd.is_cached
+        False
+        >>> str(rdd.persist(StorageLevel.MEMORY_AND_DISK_2).getStorageLevel())
+        'Disk Memory Serialized 2x Replicated'
+        >>> _ = rdd.unpersist()
+        """
         if not isinstance(storageLevel, StorageLevel):
             raise TypeError(f"storageLevel must be a StorageLevel, got {type(storageLevel).__name__}")
         if self._storage_level.is_valid and storageLevel != self._storage_level:
@@ -33,7 +62,27 @@ class PersistenceMixin:
         return self
 
     def unpersist(self: RDD, blocking: bool = False) -> RDD:
-        """Mark the RDD as non-persistent, and remove all blocks for it from memory and disk."""
+        """Mark the RDD as non-persistent, and remove all blocks for it from
+        memory and disk.
+
+        Parameters
+        ----------
+        blocking : bool, optional, default False
+            whether to block until all blocks are deleted
+
+        Returns
+        -------
+        :class:`RDD`
+            The same :class:`RDD`
+
+        Examples
+        --------
+        >>> rdd = sc.range(5).cache()
+        >>> rdd.sum()
+        10
+        >>> rdd.unpersist().is_cached
+        False
+        """
         self.is_cached = False
         self._storage_level = StorageLevel.NONE
         self.ctx._remove_rdd_blocks(self._rdd_id, blocking)
@@ -48,11 +97,23 @@ class PersistenceMixin:
         return self._storage_level
 
     def id(self: RDD) -> int:
-        """A unique ID for this RDD (within its SparkContext)."""
+        """A unique ID for this RDD (within its SparkContext).
+
+        >>> rdd1, rdd2 = sc.range(5), sc.range(5)
+        >>> rdd1.id() != rdd2.id()
+        True
+        """
         return self._rdd_id
 
     def name(self: RDD) -> str | None:
-        """Return the name of this RDD."""
+        """Return the name of this RDD.
+
+        >>> rdd = sc.range(5)
+        >>> rdd.name() is None
+        True
+        >>> rdd.setName("numbers").name()
+        'numbers'
+        """
         return self._name
 
     def setName(self: RDD, name: str) -> RDD:
@@ -65,7 +126,22 @@ class PersistenceMixin:
         return self
 
     def toDebugString(self: RDD) -> bytes:
-        """A description of this RDD and its recursive dependencies, for debugging."""
+        """A description of this RDD and its recursive dependencies for debugging.
+
+        Each line is ``(partitions) RDD``; shuffle dependencies indent one level.
+
+        Returns
+        -------
+        bytes
+            debugging information of this :class:`RDD`
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([("a", 1)], 2).reduceByKey(lambda a, b: a + b)
+        >>> print(rdd.toDebugString().decode())  # doctest: +ELLIPSIS
+        (2) ShuffledRDD[...]
+          (2) ParallelCollectionRDD[...]
+        """
         lines: list[str] = []
         stack: list[tuple[Any, int]] = [(self, 0)]
         while stack:

@@ -7,8 +7,9 @@ deadlock against us. The command's environment is exactly ``env`` (as in
 PySpark, which hands it to ``Popen``); its stderr goes to the executor's.
 
 Whatever happens — the task finishes, a consumer stops early (``take``), the
-task is killed, the upstream iterator raises — the process is reaped before
-the task ends, so no command outlives its task.
+task is killed, the upstream iterator raises — the process is killed if it
+still runs when the task ends, and a reaper thread collects it, so no command
+outlives its task and none is left a zombie.
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class PipeFunction:
     def __call__(self, iterator: Iterator[Any]) -> Iterator[str]:
         args = shlex.split(self.command)
         proc = subprocess.Popen(args, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        # reaped by its own thread: a kill of the task (an exception that may strike anywhere,
+        # even inside the cleanup below) can then never leave a zombie behind
+        threading.Thread(target=proc.wait, name="pipe-reaper", daemon=True).start()
         errors: list[BaseException] = []
         context = TaskContext.get()
 
@@ -61,6 +65,5 @@ class PipeFunction:
                                    f"{proc.returncode}.")
         finally:
             if proc.poll() is None:
-                proc.kill()
-                proc.wait()
+                proc.kill()  # the reaper thread collects it
             proc.stdout.close()  # type: ignore[union-attr]

@@ -27,7 +27,7 @@ class DriverServicer:
         try:
             messages = self._barrier.sync(request.stage_id, request.stage_attempt, request.num_tasks,
                                           request.partition, request.epoch, request.method,
-                                          request.message)
+                                          request.message, context.is_active)
         except BarrierSyncError as exc:
             context.abort(grpc.StatusCode.ABORTED, str(exc))
         return pb.BarrierReply(messages=messages)

@@ -14,7 +14,13 @@ A sync fails — every waiting caller gets an error — when
 * tasks mix ``barrier()`` and ``allGather()`` in the same sync, or a task asks
   for an epoch other than the current one (it called them more or fewer times
   than the others);
-* not every task arrives within ``spark.barrier.sync.timeout``.
+* not every task arrives within ``spark.barrier.sync.timeout``;
+* the caller's RPC is cancelled (its task was killed): only that caller leaves.
+
+Aborted attempts are remembered (the last ``REMEMBERED_ABORTS``), so a task
+that arrives after its attempt was aborted and forgotten fails at once
+instead of waiting; ``close`` (the application stopping) fails every sync, so
+no server thread outlives the driver.
 
 THREADING: ``sync`` runs on gRPC server threads (one per waiting task) and
 blocks on a condition variable; ``abort_attempt`` and the listener hooks run on the
@@ -24,9 +30,14 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Callable
 
 from sparklite.errors import SparkliteError
+
+
+REMEMBERED_ABORTS = 4096
 
 
 class BarrierSyncError(SparkliteError, RuntimeError):
@@ -52,14 +63,23 @@ class BarrierCoordinator:
         self._cond = threading.Condition()
         #: (stage id, stage attempt) -> sync state
         self._attempts: dict[tuple[int, int], _Attempt] = {}
+        #: recently aborted attempts -> why (late arrivals fail at once)
+        self._aborted: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._closed: str | None = None
 
     def sync(self, stage_id: int, stage_attempt: int, num_tasks: int, partition: int, epoch: int,
-             method: str, message: str) -> list[str]:
-        """Block until every task of the attempt reached sync number ``epoch``; their messages."""
+             method: str, message: str, is_active: Callable[[], bool] = lambda: True) -> list[str]:
+        """Block until every task of the attempt reached sync number ``epoch``; their messages.
+
+        ``is_active`` tells whether the caller still waits (a gRPC call's ``is_active``).
+        """
         key = (stage_id, stage_attempt)
         label = f"barrier sync of stage {stage_id} (attempt {stage_attempt}), epoch {epoch}"
         deadline = time.monotonic() + self.timeout
         with self._cond:
+            gone = self._closed or self._aborted.get(key)
+            if gone is not None:
+                raise BarrierSyncError(f"{label} failed: {gone}")
             for other in [k for k in self._attempts if k[0] == stage_id and k[1] < stage_attempt]:
                 self._fail(other, f"stage {stage_id} attempt {stage_attempt} superseded it")
             state = self._attempts.get(key)
@@ -96,6 +116,12 @@ class BarrierCoordinator:
                 while epoch not in state.results:
                     if state.error is not None:
                         raise BarrierSyncError(f"{label} failed: {state.error}")
+                    if not is_active():  # the task was killed: withdraw its arrival
+                        if state.epoch == epoch:
+                            state.arrived.pop(partition, None)
+                            if not state.arrived:
+                                state.method = None
+                        raise BarrierSyncError(f"{label}: the caller went away")
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         self._fail(key, f"The coordinator didn't get all barrier sync requests "
@@ -122,8 +148,20 @@ class BarrierCoordinator:
         """Fail the attempt's pending and future syncs (its tasks are being killed)."""
         with self._cond:
             key = (stage_id, stage_attempt)
-            state = self._attempts.setdefault(key, _Attempt(0))
-            state.error = state.error or reason
+            self._aborted[key] = reason
+            while len(self._aborted) > REMEMBERED_ABORTS:
+                self._aborted.popitem(last=False)
+            state = self._attempts.get(key)
+            if state is not None and state.error is None:
+                state.error = reason
+            self._cond.notify_all()
+
+    def close(self, reason: str) -> None:
+        """Fail every pending and future sync (the application is stopping)."""
+        with self._cond:
+            self._closed = reason
+            for state in self._attempts.values():
+                state.error = state.error or reason
             self._cond.notify_all()
 
     def _forget(self, stage_id: int | None) -> None:

@@ -250,6 +250,7 @@ class Runtime:
         return False
 
     def stop(self) -> None:
+        self.barrier.close("the application stopped")
         self.loop.post(ev.StopRequested())
         self.loop.stop()
         self.backend.stop()
