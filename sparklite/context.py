@@ -113,6 +113,8 @@ class SparkContext(InputMixin, SharedVariablesMixin):
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
         self._checkpoint_lock = threading.RLock()
+        #: set by the first checkpoint()/localCheckpoint(): from then on jobs look for marks
+        self._checkpoints_marked = False
         spec = parse_master(self.master)
         self._app_id = f"local-{self._start_time}" if isinstance(spec, LocalMaster) else \
             f"app-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"

@@ -89,7 +89,6 @@ class ExecutorEnv:
             call.cancel()
 
     def broadcast_value(self, bid: int) -> Any:
-
         return self.broadcasts.get(bid)
 
     def _report_block(self, block_id: str, level: str, memory_size: int, disk_size: int) -> None:

@@ -29,7 +29,7 @@ from typing import Any, Iterator
 import grpc
 
 from sparklite.config import Settings
-from sparklite.errors import TaskKilled
+from sparklite.errors import TaskKilled, TaskKilledFailure
 from sparklite.executor.env import ExecutorEnv
 from sparklite.executor.task_runner import run_task
 from sparklite.rpc.block_service import BlockServicer
@@ -182,11 +182,20 @@ class Executor:
     def _run_task(self, stage: _Stage, locations: dict[int, list], launch: pb.LaunchTask) -> None:
         with self._task_lock:
             self._task_threads[launch.task_id] = threading.get_ident()
+        status: pb.TaskStatus | None = None
         try:
-            status = run_task(self.env, stage.body, locations, launch)
-        finally:
-            with self._task_lock:
-                self._task_threads.pop(launch.task_id, None)
+            try:
+                status = run_task(self.env, stage.body, locations, launch)
+            finally:
+                with self._task_lock:
+                    self._task_threads.pop(launch.task_id, None)
+        except TaskKilled:
+            # a kill that landed as the task ended (it may be sent twice): once the thread is out
+            # of _task_threads no other can land, and the driver must still hear of the task
+            pass
+        if status is None:
+            status = pb.TaskStatus(task_id=launch.task_id, state=pb.KILLED, failure=pickle.dumps(
+                TaskKilledFailure("task killed as it ended", counts=False)))
         self.outbox.put(pb.ExecutorMessage(task_status=status))
 
     def _kill(self, task_id: int, reason: str) -> None:

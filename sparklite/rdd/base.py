@@ -15,11 +15,12 @@ persisted partition from the executor's block manager before falling back to
 ``compute``.
 
 An RDD pickles without its SparkContext (``ctx`` becomes None): that is how
-executors receive lineage. A checkpointed RDD reports its checkpoint RDD as its
-only dependency and pickles with nothing but that RDD, so its old lineage stays
-behind and its partitions are read from the checkpoint (rdd/checkpoint.py). Attributes named in ``_transient`` stay on the
-driver too (a ShuffledRDD's upstream lineage, for one). Calling an action or
-transformation on an RDD inside a task raises a clear error, as in PySpark.
+executors receive lineage. Attributes named in ``_transient`` stay on the
+driver too (a ShuffledRDD's upstream lineage, for one). A checkpointed RDD
+reports its checkpoint RDD as its only dependency and pickles with nothing but
+that RDD, so its old lineage stays behind and its partitions are read from the
+checkpoint (rdd/checkpoint.py). Calling an action or transformation on an RDD
+inside a task raises a clear error, as in PySpark.
 """
 from __future__ import annotations
 

@@ -67,6 +67,7 @@ class CheckpointMixin:
             raise RuntimeError("Checkpoint directory has not been set in the SparkContext")
         if self._checkpoint_data is None:
             self._checkpoint_data = CheckpointData(reliable=True)
+            self.ctx._checkpoints_marked = True
 
     def localCheckpoint(self: RDD) -> None:
         """Mark this RDD for local checkpointing using Spark's existing caching layer.
@@ -108,6 +109,7 @@ class CheckpointMixin:
                                                level.deserialized, level.replication)
         if self._checkpoint_data is None or self._checkpoint_data.reliable:
             self._checkpoint_data = CheckpointData(reliable=False)
+            self.ctx._checkpoints_marked = True
 
     def isCheckpointed(self: RDD) -> bool:
         """Return whether this RDD is checkpointed and materialized, either reliably or locally.

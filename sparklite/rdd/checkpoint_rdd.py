@@ -81,8 +81,8 @@ _writing = threading.local()
 
 def checkpoint_after_job(ctx: Any, rdd: RDD) -> None:
     """Materialize the checkpoints marked in ``rdd``'s lineage (after a job that computed it)."""
-    if getattr(_writing, "active", False):
-        return  # the jobs below must not recurse
+    if not ctx._checkpoints_marked or getattr(_writing, "active", False):
+        return  # nothing was ever marked (no lineage walk per job), or a job below: no recursion
     pending = _marked_in_lineage(rdd)
     if not pending:
         return

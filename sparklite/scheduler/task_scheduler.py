@@ -188,7 +188,8 @@ class TaskScheduler:
         elif manager.task_set.is_barrier:
             failure = _load_failure(failure_bytes, state)
             manager.handle_failure(task_id, failure)
-            self.dag.task_attempt_failed(launch)
+            if not isinstance(failure, FetchFailure):  # fetch_failed reports the attempt itself
+                self.dag.task_attempt_failed(launch)
             self._barrier_attempt_failed(manager, launch, failure)
         else:
             failure = _load_failure(failure_bytes, state)
