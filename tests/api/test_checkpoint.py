@@ -170,3 +170,16 @@ def test_reliable_checkpoint_survives_executor_loss_local_checkpoint_does_not(co
     assert computed.value == runs
     with pytest.raises(Exception, match="Checkpoint block rdd_.* not found"):
         local.collect()
+
+
+
+def test_leftovers_of_a_failed_checkpoint_write_are_replaced(sc, checkpoint_dir):
+    rdd = sc.parallelize(range(6), 2).map(lambda x: x * 10)
+    leftover = os.path.join(checkpoint_dir, f"rdd-{rdd.id()}")
+    os.makedirs(leftover)
+    with open(os.path.join(leftover, "part-00000"), "wb") as f:
+        f.write(b"half-written garbage")
+    rdd.checkpoint()
+    assert rdd.collect() == [x * 10 for x in range(6)]
+    assert rdd.isCheckpointed()
+    assert rdd.map(lambda x: x + 1).collect() == [x * 10 + 1 for x in range(6)]  # read from files
