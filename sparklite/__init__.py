@@ -14,11 +14,16 @@ from sparklite.broadcast import Broadcast
 from sparklite.conf import SparkConf
 from sparklite.context import SparkContext
 from sparklite.errors import SparkliteJobError
-from sparklite.rdd import RDD
+from sparklite.files import SparkFiles
+from sparklite.rdd import RDD, RDDBarrier
 from sparklite.resultiterable import ResultIterable
 from sparklite.statcounter import StatCounter
+from sparklite.status import SparkJobInfo, SparkStageInfo, StatusTracker
 from sparklite.storagelevel import StorageLevel
-from sparklite.taskcontext import TaskContext
+from sparklite.taskcontext import BarrierTaskContext, BarrierTaskInfo, TaskContext
+from sparklite.util import InheritableThread
 
-__all__ = ["SparkContext", "SparkConf", "RDD", "StorageLevel", "Broadcast", "Accumulator",
-           "AccumulatorParam", "TaskContext", "StatCounter", "ResultIterable", "SparkliteJobError"]
+__all__ = ["SparkContext", "SparkConf", "SparkFiles", "RDD", "RDDBarrier", "StorageLevel", "Broadcast",
+           "Accumulator", "AccumulatorParam", "TaskContext", "BarrierTaskContext", "BarrierTaskInfo",
+           "StatCounter", "StatusTracker", "SparkJobInfo", "SparkStageInfo", "ResultIterable",
+           "InheritableThread", "SparkliteJobError"]

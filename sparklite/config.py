@@ -154,7 +154,15 @@ _entry("spark.locality.wait", _duration("ms"), "3s",
 _entry("spark.executor.memory", _size("m"), "1g",
        "Memory per executor process; storage and shuffle buffers are budgeted from it.")
 _entry("spark.executor.cores", _positive_int, "1",
-       "Task slots per executor in cluster mode; local[N] starts N single-core executors.")
+       "Task slots per executor. local[N] starts N executor processes with this many slots each "
+       "(default 1); a task that needs more CPUs (spark.task.cpus or a ResourceProfile) than an "
+       "executor has fails at once.")
+_entry("spark.scheduler.resource.profileMergeConflicts", parse_bool, "false",
+       "When the RDDs of one stage carry different ResourceProfiles, merge them (largest amount "
+       "of each resource) instead of failing the stage.")
+_entry("spark.barrier.sync.timeout", _duration("s"), "365d",
+       "How long a BarrierTaskContext.barrier()/allGather() call waits for every task of its "
+       "stage before failing.")
 _entry("spark.executor.heartbeatInterval", _duration("ms"), "10s",
        "How often executors report to the driver.")
 _entry("spark.network.timeout", _duration("s"), "120s",

@@ -19,26 +19,30 @@ import tempfile
 import threading
 import time
 import weakref
-from typing import Any, Callable, ClassVar, Iterable, Iterator, Sequence, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Sequence, TypeVar
 
 import sparklite
-from sparklite.accumulators import Accumulator, AccumulatorParam, AccumulatorRegistry
-from sparklite.broadcast import Broadcast, blob_key
+from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
 from sparklite.config import Settings
+from sparklite.context_io import InputMixin
+from sparklite.context_shared import SharedVariablesMixin
 from sparklite.errors import ContextStoppedError
+from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
-from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.security import local_security
 from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.storage.blob_store import BlobStore
+
+if TYPE_CHECKING:
+    from sparklite.status import StatusTracker
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class SparkContext:
+class SparkContext(InputMixin, SharedVariablesMixin):
     """Main entry point for sparklite functionality.
 
     Parameters
@@ -59,6 +63,7 @@ class SparkContext:
 
     _active_spark_context: ClassVar[SparkContext | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
+    PACKAGE_EXTENSIONS: ClassVar[tuple[str, ...]] = (".zip", ".egg", ".jar")
 
     def __init__(self, master: str | None = None, appName: str | None = None,
                  sparkHome: str | None = None, pyFiles: list[str] | None = None,
@@ -86,9 +91,11 @@ class SparkContext:
             self._start(conf, settings)
             if SparkContext._active_spark_context is None:
                 SparkContext._active_spark_context = self
-        if pyFiles:
-            for path in pyFiles:
-                self.addPyFile(path)
+        # --py-files / --files of sparklite-submit arrive as spark.submit.pyFiles / spark.files
+        for path in [*(pyFiles or []), *_listed(settings.get("spark.submit.pyFiles"))]:
+            self.addPyFile(path)
+        for path in _listed(settings.get("spark.files")):
+            self.addFile(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
         from sparklite.scheduler.runtime import Runtime
@@ -100,7 +107,8 @@ class SparkContext:
         self.appName: str = settings.get("spark.app.name")
         self.sparkHome = conf.get("spark.home")
         self._start_time = int(time.time() * 1000)
-        self._counters = {name: itertools.count() for name in ("rdd", "shuffle", "broadcast", "accumulator")}
+        self._counters = {name: itertools.count() for name in
+                          ("rdd", "shuffle", "broadcast", "accumulator", "resource_profile", "file")}
         self._counter_lock = threading.Lock()
         self._local = threading.local()
         self._blob_store = BlobStore()
@@ -108,12 +116,17 @@ class SparkContext:
         self._checkpoint_dir: str | None = None
         #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
         self._persistent_rdds: dict[int, RDD[Any]] = {}
+        self._checkpoint_lock = threading.RLock()
+        #: set by the first checkpoint()/localCheckpoint(): from then on jobs look for marks
+        self._checkpoints_marked = False
         spec = parse_master(self.master)
         self._app_id = f"local-{self._start_time}" if isinstance(spec, LocalMaster) else \
             f"app-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
         local_dir = settings.get("spark.local.dir")
         os.makedirs(local_dir, exist_ok=True)
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)
+        self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
+                                   lambda: self._next("file"))
         try:
             if isinstance(spec, LocalMaster):
                 security = local_security(settings)
@@ -137,7 +150,24 @@ class SparkContext:
 
     @classmethod
     def getOrCreate(cls, conf: SparkConf | None = None) -> SparkContext:
-        """Get the active SparkContext, or create one from ``conf``."""
+        """Get or instantiate a SparkContext and register it as a singleton object.
+
+        Parameters
+        ----------
+        conf : :class:`SparkConf`, optional
+            :class:`SparkConf` that will be used for initialization of the :class:`SparkContext`.
+
+        Returns
+        -------
+        :class:`SparkContext`
+            current :class:`SparkContext`, or a new one if it wasn't created before the function
+            call.
+
+        Examples
+        --------
+        >>> SparkContext.getOrCreate() is SparkContext._active_spark_context
+        True
+        """
         with cls._lock:
             if cls._active_spark_context is None:
                 cls(conf=conf or SparkConf())
@@ -145,7 +175,17 @@ class SparkContext:
             return cls._active_spark_context
 
     def stop(self) -> None:
-        """Shut down: cancel running jobs, stop the executors, remove temporary files."""
+        """Shut down the SparkContext: cancel running jobs, stop the executors, remove
+        temporary files. Calling it again does nothing.
+
+        Examples
+        --------
+        >>> from sparklite import SparkConf
+        >>> conf = SparkConf(loadDefaults=False).set("sparklite.driver.allowMultipleContexts", "true")
+        >>> other = SparkContext("local[1]", conf=conf)
+        >>> other.stop()
+        >>> other.stop()
+        """
         with SparkContext._lock:
             if self._stopped:
                 return
@@ -179,43 +219,120 @@ class SparkContext:
 
     @property
     def applicationId(self) -> str:
-        """A unique identifier of this application (``local-<ms>`` in local mode)."""
+        """A unique identifier for the application: ``local-<start time in ms>`` in local mode.
+
+        >>> sc.applicationId.startswith("local-")
+        True
+        """
         return self._app_id
 
     @property
     def startTime(self) -> int:
+        """Return the epoch time (milliseconds) when the SparkContext was started.
+
+        >>> _ = sc.startTime
+        """
         return self._start_time
 
     @property
     def version(self) -> str:
+        """The version of sparklite on which this application is running.
+
+        >>> _ = sc.version
+        """
         return sparklite.__version__
 
     @property
     def defaultParallelism(self) -> int:
-        """Default number of partitions (``spark.default.parallelism``, else total executor slots)."""
+        """Default level of parallelism to use when not given by user (e.g. for reduce tasks):
+        ``spark.default.parallelism``, else the executors' total task slots.
+
+        >>> sc.defaultParallelism > 0
+        True
+        """
         configured = self._settings.get("spark.default.parallelism")
         return configured if configured else self._runtime.default_parallelism()
 
     @property
     def defaultMinPartitions(self) -> int:
+        """Default min number of partitions for file inputs when not given by user.
+
+        >>> sc.defaultMinPartitions > 0
+        True
+        """
         return min(self.defaultParallelism, 2)
 
     @property
     def uiWebUrl(self) -> str | None:
+        """The URL of the web UI; None (sparklite has no web UI yet)."""
         return None
 
+    @property
+    def resources(self) -> dict[str, Any]:
+        """Resources (GPUs...) allocated to the driver: none in sparklite.
+
+        >>> sc.resources
+        {}
+        """
+        return {}
+
     def getConf(self) -> SparkConf:
+        """Return a copy of this SparkContext's configuration :class:`SparkConf`.
+
+        >>> sc.getConf().get("spark.master")
+        'local[2]'
+        """
         return self._conf._copy()
 
     def setLogLevel(self, logLevel: str) -> None:
-        """Control the log level, e.g. ``sc.setLogLevel("INFO")``."""
+        """Control our logLevel. This overrides any user-defined log settings.
+        Valid log levels include: ALL, DEBUG, ERROR, FATAL, INFO, OFF, TRACE, WARN
+
+        >>> sc.setLogLevel("WARN")
+        """
         set_level(logLevel)
+
+    def sparkUser(self) -> str:
+        """Get SPARK_USER for user who is running SparkContext.
+
+        >>> isinstance(sc.sparkUser(), str)
+        True
+        """
+        import getpass
+
+        return os.environ.get("SPARK_USER") or getpass.getuser()
+
+    def statusTracker(self) -> StatusTracker:
+        """Return :class:`StatusTracker` object
+
+        >>> tracker = sc.statusTracker()
+        >>> isinstance(tracker.getActiveJobsIds(), list)
+        True
+        """
+        from sparklite.status import StatusTracker
+
+        return StatusTracker(self._runtime.status)
 
     # ------------------------------------------------------------------ RDD sources
 
     def parallelize(self, c: Iterable[T], numSlices: int | None = None) -> RDD[T]:
-        """Distribute a local Python collection to form an RDD.
+        """Distribute a local Python collection to form an RDD. Using range
+        is recommended if the input represents a range for performance.
 
+        Parameters
+        ----------
+        c : :class:`collections.abc.Iterable`
+            iterable collection to distribute
+        numSlices : int, optional
+            the number of partitions of the new RDD
+
+        Returns
+        -------
+        :class:`RDD`
+            RDD representing distributed collection.
+
+        Examples
+        --------
         >>> sc.parallelize([0, 2, 3, 4, 6], 5).glom().collect()
         [[0], [2], [3], [4], [6]]
         >>> sc.parallelize(range(0, 6, 2), 5).glom().collect()
@@ -234,29 +351,42 @@ class SparkContext:
 
     def range(self, start: int, end: int | None = None, step: int = 1,
               numSlices: int | None = None) -> RDD[int]:
-        """An RDD of ints from ``start`` to ``end`` (exclusive) by ``step``.
+        """Create a new RDD of int containing elements from `start` to `end`
+        (exclusive), increased by `step` every element. Can be called the same
+        way as python's built-in range() function. If called with a single argument,
+        the argument is interpreted as `end`, and `start` is set to 0.
 
+        Parameters
+        ----------
+        start : int
+            the start value
+        end : int, optional
+            the end value (exclusive)
+        step : int, optional, default 1
+            the incremental step
+        numSlices : int, optional
+            the number of partitions of the new RDD
+
+        Returns
+        -------
+        :class:`RDD`
+            An RDD of int
+
+        Examples
+        --------
         >>> sc.range(5).collect()
         [0, 1, 2, 3, 4]
         >>> sc.range(2, 4).collect()
         [2, 3]
+        >>> sc.range(1, 7, 2).collect()
+        [1, 3, 5]
         """
         if end is None:
             start, end = 0, start
         return self.parallelize(range(start, end, step), numSlices)
 
-    def textFile(self, name: str, minPartitions: int | None = None, use_unicode: bool = True) -> RDD[str]:
-        """Read text files (local paths, directories, globs, ``memory://``, ``s3://``..., ``.gz``)
-        as an RDD of lines, through fsspec.
-        """
-        from sparklite.rdd.sources import TextFileRDD
-
-        self._assert_alive()
-        n = minPartitions if minPartitions is not None else self.defaultMinPartitions
-        return TextFileRDD(self, str(name), n, use_unicode)
-
     def emptyRDD(self) -> RDD[Any]:
-        """An RDD with no partitions and no elements.
+        """Create an :class:`RDD` that has no partitions or elements.
 
         >>> sc.emptyRDD().count()
         0
@@ -267,7 +397,7 @@ class SparkContext:
         return EmptyRDD(self)
 
     def union(self, rdds: list[RDD[T]]) -> RDD[T]:
-        """The union of a list of RDDs.
+        """Build the union of a list of RDDs.
 
         >>> sc.union([sc.parallelize([1, 2]), sc.parallelize([3])]).collect()
         [1, 2, 3]
@@ -282,61 +412,6 @@ class SparkContext:
             return PartitionerAwareUnionRDD(self, rdds)
         return UnionRDD(self, rdds)
 
-    # ------------------------------------------------------------------ shared variables
-
-    def broadcast(self, value: T) -> Broadcast[T]:
-        """Send a read-only variable to the executors once (see ``Broadcast``)."""
-        self._assert_alive()
-        return Broadcast._create(self, self._next("broadcast"), value)
-
-    def _unpersist_broadcast(self, bid: int, destroy: bool) -> None:
-        if destroy:
-            self._blob_store.remove(blob_key(bid))
-        if not self._stopped:
-            self._runtime.send_to_executors(pb.DriverMessage(
-                remove_broadcast=pb.RemoveBroadcast(broadcast_id=bid)))
-
-    def _remove_rdd_blocks(self, rdd_id: int, blocking: bool) -> None:
-        self._persistent_rdds.pop(rdd_id, None)
-        if self._stopped:
-            return
-        master = self._runtime.block_master
-        by_executor = master.remove_rdd(rdd_id)
-        for executor_id, block_ids in by_executor.items():
-            if not self._runtime.endpoint.send(executor_id, pb.DriverMessage(
-                    remove_blocks=pb.RemoveBlocks(block_ids=block_ids))):
-                master.remove_executor(executor_id)  # gone already: nothing to wait for
-        if blocking and by_executor:
-            timeout = self._settings.get("spark.network.timeout")
-            if not master.wait_removed(rdd_id, timeout):
-                log.warning("unpersist of RDD %d: executors did not confirm within %.0f s", rdd_id, timeout)
-
-    def getRDDStorageInfo(self) -> list[Any]:
-        """Storage of every cached RDD: partitions cached, bytes in memory and on disk, per executor.
-
-        Returns a list of :class:`sparklite.storage.report.RDDStorageInfo` (Spark's developer API
-        ``getRDDStorageInfo``; PySpark has no Python equivalent). Only RDDs with at least one
-        cached partition are listed.
-
-        >>> rdd = sc.parallelize(range(1000), 2).setName("numbers").cache()
-        >>> rdd.count()
-        1000
-        >>> [(i.name, i.numCachedPartitions, i.memSize) for i in sc.getRDDStorageInfo() if i.id == rdd.id()]
-        [('numbers', 2, 8000)]
-        >>> _ = rdd.unpersist(blocking=True)
-        """
-        from sparklite.storage.report import rdd_storage_info
-
-        self._assert_alive()
-        return rdd_storage_info(list(self._persistent_rdds.values()), self._runtime.block_master)
-
-    def accumulator(self, value: T, accum_param: AccumulatorParam[T] | None = None) -> Accumulator[T]:
-        """An accumulator with initial ``value``; ``accum_param`` defines how values add up
-        (ints, floats and complex numbers need none).
-        """
-        self._assert_alive()
-        return self._accumulators.register(value, accum_param)
-
     # ------------------------------------------------------------------ jobs
 
     def _local_properties(self) -> dict[str, str]:
@@ -346,7 +421,15 @@ class SparkContext:
         return props
 
     def setLocalProperty(self, key: str, value: str | None) -> None:
-        """Set a property that affects jobs submitted from this thread (None removes it)."""
+        """Set a local property that affects jobs submitted from this thread, such as the
+        Spark fair scheduler pool. None removes the property.
+
+        >>> from sparklite import TaskContext
+        >>> sc.setLocalProperty("mykey", "myvalue")
+        >>> sc.parallelize([0]).map(lambda _: TaskContext.get().getLocalProperty("mykey")).collect()
+        ['myvalue']
+        >>> sc.setLocalProperty("mykey", None)
+        """
         props = self._local_properties()
         if value is None:
             props.pop(key, None)
@@ -354,42 +437,143 @@ class SparkContext:
             props[key] = str(value)
 
     def getLocalProperty(self, key: str) -> str | None:
+        """Get a local property set in this thread, or None if it is missing. See
+        :meth:`setLocalProperty`.
+
+        >>> sc.getLocalProperty("missing") is None
+        True
+        """
         return self._local_properties().get(key)
 
     def setJobGroup(self, groupId: str, description: str, interruptOnCancel: bool = False) -> None:
-        """Assign jobs started by this thread to a group, until it is set again or cleared.
+        """Assigns a group ID to all the jobs started by this thread until the group ID is set to a
+        different value or cleared.
 
-        ``cancelJobGroup(groupId)`` then cancels them (from any thread): their running tasks are
-        killed (TaskKilled is raised in the task's thread, a ``time.sleep`` included) whatever
-        ``interruptOnCancel`` says; the flag is kept as a local property for parity.
+        Often, a unit of execution in an application consists of multiple Spark actions or jobs.
+        Application programmers can use this method to group all those jobs together and give a
+        group description. The application can use :meth:`SparkContext.cancelJobGroup` to cancel
+        all running jobs in this group.
+
+        Parameters
+        ----------
+        groupId : str
+            The group ID to assign.
+        description : str
+            The description to set for the job group.
+        interruptOnCancel : bool, optional, default False
+            whether to interrupt jobs on job cancellation (sparklite always stops the
+            running tasks of a cancelled job; the flag is recorded for compatibility).
+
+        Examples
+        --------
+        >>> sc.setJobGroup("my-group", "an example")
+        >>> sc.getLocalProperty("spark.jobGroup.id")
+        'my-group'
+        >>> for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+        ...     sc.setLocalProperty(key, None)
         """
         self.setLocalProperty("spark.jobGroup.id", groupId)
         self.setLocalProperty("spark.job.description", description)
         self.setLocalProperty("spark.job.interruptOnCancel", str(bool(interruptOnCancel)).lower())
 
+    def setJobDescription(self, value: str) -> None:
+        """Set a human readable description of the current job.
+
+        >>> sc.setJobDescription("counting")
+        >>> sc.getLocalProperty("spark.job.description")
+        'counting'
+        >>> sc.setJobDescription(None)
+        """
+        self.setLocalProperty("spark.job.description", value)
+
+    def setInterruptOnCancel(self, interruptOnCancel: bool) -> None:
+        """Set the behavior of job cancellation from jobs started in this thread (recorded;
+        sparklite always stops running tasks of a cancelled job).
+
+        >>> sc.setInterruptOnCancel(False)
+        """
+        self.setLocalProperty("spark.job.interruptOnCancel", str(bool(interruptOnCancel)).lower())
+
     def cancelJobGroup(self, groupId: str) -> None:
-        """Cancel active jobs of the group set with ``setJobGroup``; their actions raise
-        ``JobCancelledError``."""
+        """Cancel active jobs for the specified group. See :meth:`SparkContext.setJobGroup`
+        for more information.
+
+        Parameters
+        ----------
+        groupId : str
+            The group ID to cancel the job.
+
+        Examples
+        --------
+        >>> sc.cancelJobGroup("no-such-group")
+        """
         self._assert_alive()
         self._runtime.cancel_job_group(groupId, f"part of cancelled job group {groupId}")
 
     def cancelAllJobs(self) -> None:
-        """Cancel all jobs that have been scheduled or are running."""
+        """Cancel all jobs that have been scheduled or are running.
+
+        >>> sc.cancelAllJobs()
+        """
         self._assert_alive()
         self._runtime.cancel_all_jobs("as part of cancellation of all jobs")
 
+    def _job_properties(self) -> dict[str, str]:
+        properties = dict(self._local_properties())
+        dependencies = self._files.dependencies_property()
+        if dependencies is not None:
+            properties[DEPENDENCIES_PROPERTY] = dependencies
+        return properties
+
     def run_job(self, rdd: RDD[Any], func: Callable[[Iterator[Any]], T],
                 partitions: Sequence[int] | None = None) -> list[T]:
-        """Internal: run ``func`` on each requested partition's iterator; one value per partition."""
+        """Internal: run ``func`` on each requested partition's iterator; one value per partition.
+
+        Checkpoints marked in ``rdd``'s lineage are written after the job, as in Spark.
+        """
+        from sparklite.rdd.checkpoint_rdd import checkpoint_after_job
+
         self._assert_alive()
         if partitions is None:
             partitions = range(len(rdd.partitions()))
-        return self._runtime.run_job(rdd, func, list(partitions), dict(self._local_properties()))
+        results = self._runtime.run_job(rdd, func, list(partitions), self._job_properties())
+        checkpoint_after_job(self, rdd)
+        return results
+
+    def _run_job_partial(self, rdd: RDD[Any], func: Callable[[Iterator[Any]], T],
+                         timeout: float) -> list[T | None]:
+        """Internal (approximate actions): the results of the partitions done within ``timeout``
+        seconds (None for the others, whose tasks are cancelled)."""
+        self._assert_alive()
+        return self._runtime.run_job_within(rdd, func, list(range(len(rdd.partitions()))),
+                                            self._job_properties(), timeout)
 
     def runJob(self, rdd: RDD[T], partitionFunc: Callable[[Iterable[T]], Iterable[Any]],
                partitions: Sequence[int] | None = None, allowLocal: bool = False) -> list[Any]:
-        """Run ``partitionFunc`` on the given partitions and return all results, flattened.
+        """Executes the given partitionFunc on the specified set of partitions,
+        returning the result as an array of elements.
 
+        If 'partitions' is not specified, this will run over all partitions.
+
+        Parameters
+        ----------
+        rdd : :class:`RDD`
+            target RDD to run tasks on
+        partitionFunc : function
+            a function to run on each partition of the RDD
+        partitions : list, optional
+            set of partitions to run on; some jobs may not want to compute on all
+            partitions of the target RDD, e.g. for operations like `first`
+        allowLocal : bool, default False
+            this parameter takes no effect
+
+        Returns
+        -------
+        list
+            results of specified partitions
+
+        Examples
+        --------
         >>> myRDD = sc.parallelize(range(6), 3)
         >>> sc.runJob(myRDD, lambda part: [x * x for x in part])
         [0, 1, 4, 9, 16, 25]
@@ -406,6 +590,10 @@ class SparkContext:
         raise RuntimeError("It appears that you are attempting to reference SparkContext from a "
                            "broadcast variable, action, or transformation. SparkContext can only "
                            "be used on the driver, not in code that it run on workers.")
+
+
+def _listed(value: str | None) -> list[str]:
+    return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
 def _stop_runtime(runtime: Any, app_dir: str) -> None:

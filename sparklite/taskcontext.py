@@ -1,9 +1,14 @@
-"""TaskContext: what a running task can learn about itself (PySpark's API).
+"""TaskContext and BarrierTaskContext: what a running task can learn about itself (PySpark's API).
 
 One TaskContext exists per running task attempt on an executor, reachable
 from user code through ``TaskContext.get()`` (thread-local: an executor may
 run several tasks at once). It also carries the task's private state that the
 engine needs while user code runs: accumulator updates and the executor env.
+
+Tasks of a barrier stage (``rdd.barrier()``) get a :class:`BarrierTaskContext`,
+whose ``barrier()``/``allGather()`` block until every task of the stage
+attempt makes the same call; the driver's BarrierCoordinator answers them
+(``scheduler/barrier.py``) over the authenticated ``BarrierSync`` RPC.
 """
 from __future__ import annotations
 
@@ -54,9 +59,15 @@ class TaskContext:
         _current.context = context
 
     def stageId(self) -> int:
+        """The ID of the stage that this task belong to."""
         return self._stage_id
 
     def partitionId(self) -> int:
+        """The ID of the RDD partition that is computed by this task.
+
+        >>> sc.parallelize(range(3), 3).map(lambda _: TaskContext.get().partitionId()).collect()
+        [0, 1, 2]
+        """
         return self._partition_id
 
     def attemptNumber(self) -> int:
@@ -68,12 +79,16 @@ class TaskContext:
         return self._task_attempt_id
 
     def getLocalProperty(self, key: str) -> str | None:
+        """Get a local property set upstream in the driver, or None if it is missing."""
         return self._local_properties.get(key)
 
     def cpus(self) -> int:
+        """CPUs allocated to the task (a ResourceProfile's task cpus, else ``spark.task.cpus``)."""
         return self._cpus
 
     def resources(self) -> dict[str, Any]:
+        """Resources (name -> :class:`sparklite.resource.ResourceInformation`) allocated to the
+        task; sparklite schedules only CPUs so far, so this is empty."""
         return dict(self._resources)
 
     def __repr__(self) -> str:
@@ -82,4 +97,89 @@ class TaskContext:
                 f"tid={self._task_attempt_id})")
 
 
-__all__ = ["TaskContext"]
+class BarrierTaskInfo:
+    """Information about a barrier task: the address of the executor running it."""
+
+    def __init__(self, address: str):
+        self.address = address
+
+    def __repr__(self) -> str:
+        return f"BarrierTaskInfo({self.address!r})"
+
+
+class BarrierTaskContext(TaskContext):
+    """A :class:`TaskContext` with extra contextual info and tooling for tasks in a barrier stage.
+    Use :func:`BarrierTaskContext.get` to obtain the barrier context for a running barrier task.
+
+    >>> def f(iterator):
+    ...     context = BarrierTaskContext.get()
+    ...     words = context.allGather(f"hello from {context.partitionId()}")
+    ...     yield context.partitionId(), words
+    >>> sc.parallelize(range(2), 2).barrier().mapPartitions(f).collect()
+    [(0, ['hello from 0', 'hello from 1']), (1, ['hello from 0', 'hello from 1'])]
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        #: how many barrier()/allGather() calls this task completed (the sync's epoch)
+        self._epoch = 0
+
+    @classmethod
+    def get(cls) -> BarrierTaskContext:  # type: ignore[override]
+        """Return the currently active :class:`BarrierTaskContext`.
+
+        This can be called inside of user functions to access contextual information
+        about running tasks. Raises RuntimeError outside of a barrier stage.
+        """
+        context = TaskContext.get()
+        if not isinstance(context, BarrierTaskContext):
+            raise RuntimeError("It is not in a barrier stage.")
+        return context
+
+    def _sync(self, method: str, message: str) -> list[str]:
+        addresses = self._addresses()
+        messages = self.env.barrier_sync(self._stage_id, self._stage_attempt, len(addresses),
+                                         self._partition_id, self._epoch, method, message,
+                                         self._task_attempt_id)
+        self._epoch += 1
+        return messages
+
+    def barrier(self) -> None:
+        """Sets a global barrier and waits until all tasks in this stage hit this barrier.
+        Similar to `MPI_Barrier` function in MPI, this function blocks until all tasks
+        in the same stage have reached this routine.
+
+        Notes
+        -----
+        In a barrier stage, each task much have the same number of `barrier()`
+        calls, in all possible code branches. Otherwise, you may get the job hanging
+        or an error after timeout.
+        """
+        self._sync("barrier", "")
+
+    def allGather(self, message: str = "") -> list[str]:
+        """This function blocks until all tasks in the same stage have reached this routine.
+        Each task passes in a message and returns with a list of all the messages
+        passed in by each of those tasks.
+
+        Notes
+        -----
+        In a barrier stage, each task must have the same number of `barrier()`/`allGather()`
+        calls, in all possible code branches. Otherwise, you may get the job hanging
+        or an error after timeout.
+        """
+        if not isinstance(message, str):
+            raise TypeError("Argument `message` must be of type `str`")
+        return self._sync("allGather", message)
+
+    def _addresses(self) -> list[str]:
+        return (self._local_properties.get("addresses") or "").split(",")
+
+    def getTaskInfos(self) -> list[BarrierTaskInfo]:
+        """Returns :class:`BarrierTaskInfo` for all tasks in this barrier stage,
+        ordered by partition ID.
+        """
+        return [BarrierTaskInfo(address) for address in self._addresses()]
+
+
+__all__ = ["TaskContext", "BarrierTaskContext", "BarrierTaskInfo"]

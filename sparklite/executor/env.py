@@ -1,9 +1,10 @@
 """ExecutorEnv: everything a running task reaches through ``TaskContext.env``.
 
 One per executor process (``current_env()``): the config the driver sent, the
-block manager, the broadcast cache, gRPC channels to the driver and to other
-executors' block services, where shuffle files go, and the memory budgets
-(``storage.budget``) that cached blocks and task buffers live within.
+block manager, the broadcast cache, the files shipped with ``addFile``, gRPC
+channels to the driver (blobs, barrier syncs) and to other executors' block
+services, where shuffle files go, and the memory budgets (``storage.budget``)
+that cached blocks and task buffers live within.
 """
 from __future__ import annotations
 
@@ -11,8 +12,11 @@ import os
 import threading
 from typing import Any, Callable
 
+import grpc
+
 from sparklite.broadcast import ExecutorBroadcastCache
 from sparklite.config import Settings
+from sparklite.files import ExecutorFiles
 from sparklite.rpc.channels import RpcSecurity, make_channel
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import BLOCKS, DRIVER, Stub
@@ -62,6 +66,7 @@ class ExecutorEnv:
                                           self._report_block, transfer,
                                           int(settings.get("sparklite.storage.chunkRecords")))
         self.broadcasts = ExecutorBroadcastCache(self.fetch_blob)
+        self.files = ExecutorFiles(os.path.join(local_dir, "files"), self.fetch_blob)
         _current = self
 
     def task_memory(self) -> int:
@@ -73,6 +78,29 @@ class ExecutorEnv:
     def fetch_blob(self, key: str) -> bytes:
         chunks = [c.data for c in self._driver.FetchBlob(pb.BlobRequest(key=key), timeout=self.fetch_timeout)]
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def barrier_sync(self, stage_id: int, stage_attempt: int, num_tasks: int, partition: int,
+                     epoch: int, method: str, message: str, task_attempt_id: int) -> list[str]:
+        """One BarrierTaskContext sync through the driver; returns every task's message.
+
+        The call is polled rather than blocked on, so that killing the task (an
+        exception raised in its thread between bytecodes) also ends the wait.
+        """
+        request = pb.BarrierRequest(stage_id=stage_id, stage_attempt=stage_attempt,
+                                    num_tasks=num_tasks, partition=partition, epoch=epoch,
+                                    method=method, message=message, task_attempt_id=task_attempt_id)
+        call = self._driver.BarrierSync.future(request)
+        try:
+            while True:
+                try:
+                    return list(call.result(timeout=0.1).messages)
+                except grpc.FutureTimeoutError:
+                    continue
+                except grpc.RpcError as exc:
+                    details = exc.details() if hasattr(exc, "details") else str(exc)  # type: ignore[attr-defined]
+                    raise RuntimeError(f"{method}() failed: {details}") from None
+        finally:
+            call.cancel()
 
     def broadcast_value(self, bid: int) -> Any:
         return self.broadcasts.get(bid)

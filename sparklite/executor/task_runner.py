@@ -17,7 +17,8 @@ from typing import Any
 from sparklite import serializers
 from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure
 from sparklite.rpc.generated import sparklite_pb2 as pb
-from sparklite.taskcontext import TaskContext
+from sparklite.files import DEPENDENCIES_PROPERTY
+from sparklite.taskcontext import BarrierTaskContext, TaskContext
 
 
 
@@ -32,15 +33,20 @@ _INTERNAL_DIRS = tuple(_package_dir(name) for name in ("sparklite", "cloudpickle
 
 def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.LaunchTask,
              cpus: int = 1) -> pb.TaskStatus:
-    context = TaskContext(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
-                          partition_id=launch.partition, attempt_number=launch.attempt_number,
-                          task_attempt_id=launch.task_id, local_properties=dict(launch.local_properties),
-                          cpus=cpus, env=env, map_locations=map_locations)
+    properties = dict(launch.local_properties)
+    dependencies = properties.pop(DEPENDENCIES_PROPERTY, None)
+    context_class = BarrierTaskContext if launch.barrier else TaskContext
+    context = context_class(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
+                            partition_id=launch.partition, attempt_number=launch.attempt_number,
+                            task_attempt_id=launch.task_id, local_properties=properties,
+                            cpus=launch.cpus or cpus, env=env, map_locations=map_locations)
     context.fetch_failure = None  # type: ignore[attr-defined]
     TaskContext._set(context)
     started = time.perf_counter()
     status = pb.TaskStatus(task_id=launch.task_id)
     try:
+        if dependencies is not None:
+            env.files.update(dependencies)  # addFile/addPyFile: before the body is unpickled
         value = body_of().run(launch.partition, context)
         if context.fetch_failure is not None:  # type: ignore[attr-defined]
             raise context.fetch_failure  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import heapq
+import math
+import warnings
 from collections import defaultdict
 from functools import reduce as _reduce
 from itertools import chain, islice
@@ -9,6 +11,9 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
     from sparklite.rdd.rdd import RDD
+
+#: the local properties that setJobGroup sets
+JOB_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel")
 
 
 def _count(iterator: Iterator[Any]) -> int:
@@ -31,6 +36,46 @@ class ActionsMixin:
         [1, 2, 3]
         """
         return list(chain.from_iterable(self.ctx.run_job(self, list)))
+
+    def collectWithJobGroup(self: RDD, groupId: str, description: str,
+                            interruptOnCancel: bool = False) -> list[Any]:
+        """When collect rdd, use this method to specify job group.
+
+        .. deprecated:: 3.1.0
+            Use :meth:`SparkContext.setJobGroup` in the thread that collects instead.
+
+        Parameters
+        ----------
+        groupId : str
+            The group ID to assign.
+        description : str
+            The description to set for the job group.
+        interruptOnCancel : bool, optional, default False
+            whether to interrupt jobs on job cancellation.
+
+        Returns
+        -------
+        list
+            a list containing all the elements
+
+        Examples
+        --------
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     sc.parallelize([1, 2]).collectWithJobGroup("group", "two numbers")
+        [1, 2]
+        """
+        warnings.warn("Deprecated in 3.1, Use SparkContext.setJobGroup in the collecting thread "
+                      "instead.", FutureWarning, stacklevel=2)
+        ctx = self.ctx
+        saved = {key: ctx.getLocalProperty(key) for key in JOB_GROUP_PROPERTIES}
+        ctx.setJobGroup(groupId, description, interruptOnCancel)
+        try:
+            return self.collect()
+        finally:
+            for key, value in saved.items():
+                ctx.setLocalProperty(key, value)
 
     def count(self: RDD) -> int:
         """Return the number of elements in this RDD.
@@ -150,6 +195,120 @@ class ActionsMixin:
 
         return _reduce(combOp, self.ctx.run_job(self, partial), zeroValue)
 
+    def treeAggregate(self: RDD, zeroValue: Any, seqOp: Callable[[Any, Any], Any],
+                      combOp: Callable[[Any, Any], Any], depth: int = 2) -> Any:
+        """Aggregates the elements of this RDD in a multi-level tree pattern.
+
+        Each partition is aggregated with ``seqOp``; the partial results are then
+        combined with ``combOp`` through ``depth - 1`` levels of shuffles (each level
+        has about ``numPartitions ** (1 / depth)`` times fewer partitions) before the
+        driver combines what is left, so the driver receives few values even for
+        RDDs with many partitions.
+
+        Parameters
+        ----------
+        zeroValue : U
+            the initial value for the accumulated result of each partition
+        seqOp : function
+            a function used to accumulate results within a partition
+        combOp : function
+            an associative function used to combine results from different partitions
+        depth : int, optional, default 2
+            suggested depth of the tree
+
+        Returns
+        -------
+        U
+            the aggregated result
+
+        Examples
+        --------
+        >>> add = lambda x, y: x + y
+        >>> rdd = sc.parallelize([-5, -4, -3, -2, -1, 1, 2, 3, 4], 10)
+        >>> rdd.treeAggregate(0, add, add)
+        -5
+        >>> rdd.treeAggregate(0, add, add, 1)
+        -5
+        >>> rdd.treeAggregate(0, add, add, 2)
+        -5
+        >>> rdd.treeAggregate(0, add, add, 5)
+        -5
+        >>> rdd.treeAggregate(0, add, add, 10)
+        -5
+        """
+        if depth < 1:
+            raise ValueError(f"Depth cannot be smaller than 1 but got {depth}.")
+        if self.getNumPartitions() == 0:
+            return zeroValue
+
+        def aggregate_partition(iterator: Iterator[Any]) -> Iterator[Any]:
+            acc = zeroValue
+            for obj in iterator:
+                acc = seqOp(acc, obj)
+            yield acc
+
+        partial = self.mapPartitions(aggregate_partition)
+        num_partitions = partial.getNumPartitions()
+        scale = max(int(math.ceil(num_partitions ** (1.0 / depth))), 2)
+        # add a level only while it cuts the partition count by more than the level costs
+        while num_partitions > scale + num_partitions / scale:
+            num_partitions = int(num_partitions / scale)
+            target = num_partitions
+
+            def route(index: int, iterator: Iterator[Any], target: int = target) -> Iterator[Any]:
+                for obj in iterator:
+                    yield index % target, obj
+
+            partial = partial.mapPartitionsWithIndex(route).reduceByKey(combOp, target).values()
+        return partial.reduce(combOp)
+
+    def treeReduce(self: RDD, f: Callable[[Any, Any], Any], depth: int = 2) -> Any:
+        """Reduces the elements of this RDD in a multi-level tree pattern.
+
+        Parameters
+        ----------
+        f : function
+            the reduce function
+        depth : int, optional, default 2
+            suggested depth of the tree (default: 2)
+
+        Returns
+        -------
+        T
+            the aggregated result
+
+        Examples
+        --------
+        >>> add = lambda x, y: x + y
+        >>> rdd = sc.parallelize([-5, -4, -3, -2, -1, 1, 2, 3, 4], 10)
+        >>> rdd.treeReduce(add)
+        -5
+        >>> rdd.treeReduce(add, 1)
+        -5
+        >>> rdd.treeReduce(add, 10)
+        -5
+        >>> sc.parallelize([]).treeReduce(add)
+        Traceback (most recent call last):
+            ...
+        ValueError: Cannot reduce empty RDD.
+        """
+        if depth < 1:
+            raise ValueError(f"Depth cannot be smaller than 1 but got {depth}.")
+        # (value, is_empty): the zero marks "nothing yet", so f never sees a made-up value
+        zero = (None, True)
+
+        def op(x: tuple[Any, bool], y: tuple[Any, bool]) -> tuple[Any, bool]:
+            if x[1]:
+                return y
+            if y[1]:
+                return x
+            return f(x[0], y[0]), False
+
+        value, empty = self.map(lambda x: (x, False)).treeAggregate(zero, op, op, depth)
+        if empty:
+            raise ValueError("Cannot reduce empty RDD.")
+        return value
+
     def takeOrdered(self: RDD, num: int, key: Callable[[Any], Any] | None = None) -> list[Any]:
         """The ``num`` smallest elements, in ascending order (or as ordered by ``key``).
 
@@ -212,7 +371,20 @@ class ActionsMixin:
         self.ctx.run_job(self, run)
 
     def foreachPartition(self: RDD, f: Callable[[Iterator[Any]], Any]) -> None:
-        """Apply ``f`` to each partition's iterator (on the executors)."""
+        """Applies a function to each partition of this RDD (on the executors).
+
+        Parameters
+        ----------
+        f : function
+            a function applied to each partition
+
+        Examples
+        --------
+        >>> def f(iterator):
+        ...     for x in iterator:
+        ...         print(x)
+        >>> sc.parallelize([1, 2, 3, 4, 5]).foreachPartition(f)
+        """
         def run(iterator: Iterator[Any]) -> None:
             result = f(iterator)
             if result is not None:

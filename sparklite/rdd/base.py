@@ -16,8 +16,11 @@ persisted partition from the executor's block manager before falling back to
 
 An RDD pickles without its SparkContext (``ctx`` becomes None): that is how
 executors receive lineage. Attributes named in ``_transient`` stay on the
-driver too (a ShuffledRDD's upstream lineage, for one). Calling an action or
-transformation on an RDD inside a task raises a clear error, as in PySpark.
+driver too (a ShuffledRDD's upstream lineage, for one). A checkpointed RDD
+reports its checkpoint RDD as its only dependency and pickles with nothing but
+that RDD, so its old lineage stays behind and its partitions are read from the
+checkpoint (rdd/checkpoint.py). Calling an action or transformation on an RDD
+inside a task raises a clear error, as in PySpark.
 """
 from __future__ import annotations
 
@@ -65,6 +68,8 @@ class RDDBase:
 
     #: attributes that never leave the driver
     _transient: ClassVar[tuple[str, ...]] = ()
+    #: once checkpointed: the RDD that replaces this one's lineage (see rdd/checkpoint.py)
+    _checkpoint_rdd: RDDBase | None = None
 
     def __init__(self, ctx: SparkContext):
         self._ctx = ctx
@@ -100,10 +105,16 @@ class RDDBase:
 
     @property
     def context(self) -> SparkContext:
-        """The SparkContext this RDD was created on."""
+        """The :class:`SparkContext` that this RDD was created on.
+
+        >>> sc.parallelize([1]).context is sc
+        True
+        """
         return self.ctx
 
     def partitions(self) -> list[Partition]:
+        if self._checkpoint_rdd is not None:
+            return self._checkpoint_rdd.partitions()
         if self._partitions is None:
             parts = self.get_partitions()
             for i, p in enumerate(parts):
@@ -113,12 +124,18 @@ class RDDBase:
         return self._partitions
 
     def dependencies(self) -> list[Dependency]:
+        if self._checkpoint_rdd is not None:
+            from sparklite.rdd.dependency import OneToOneDependency
+
+            return [OneToOneDependency(self._checkpoint_rdd)]
         return self.get_dependencies()
 
     def preferred_locations(self, split: Partition) -> list[str]:
         return self.get_preferred_locations(split)
 
     def iterator(self, split: Partition, context: TaskContext) -> Iterator[Any]:
+        if self._checkpoint_rdd is not None:  # lineage cut: read what the checkpoint kept
+            return self._checkpoint_rdd.iterator(split, context)
         if self._storage_level.is_valid and context.env is not None:
             return context.env.block_manager.get_or_compute(self, split, context)
         return self.compute(split, context)
@@ -126,6 +143,12 @@ class RDDBase:
     # ------------------------------------------------------------------ pickling
 
     def __getstate__(self) -> dict[str, Any]:
+        if self._checkpoint_rdd is not None:
+            # the old lineage stays on the driver: executors read what the checkpoint kept
+            return {"_ctx": None, "_rdd_id": self._rdd_id, "_name": self._name,
+                    "partitioner": self.partitioner, "_storage_level": self._storage_level,
+                    "is_cached": self.is_cached, "is_checkpointed": True, "_partitions": None,
+                    "_checkpoint_rdd": self._checkpoint_rdd.stand_in_for(self)}  # type: ignore[attr-defined]
         self.partitions()  # executors must never re-plan partitions
         state = self.__dict__.copy()
         state["_ctx"] = None

@@ -1,4 +1,4 @@
-"""Per-partition kernels of the join family, over co-partitioned inputs.
+"""Per-partition kernels of the join family (and subtract/intersection), over co-partitioned inputs.
 
 All are hash joins that build a table of the left side's values per key and
 stream the right side; output order within a partition is not specified (as
@@ -175,4 +175,22 @@ def cogroup(sources: list[Pairs], spill: SpillConfig | None = None) -> Iterator[
         yield k, tuple(ResultIterable(vs) for vs in lists)
 
 
-JOINS = {"inner": inner, "left": left_outer, "right": right_outer, "full": full_outer}
+def subtract(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+    """Records of ``left`` whose key never occurs in ``right`` (left duplicates are kept)."""
+    exclude = {k for k, _ in right}
+    for kv in left:
+        if kv[0] not in exclude:
+            yield kv
+
+
+def intersect(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
+    """One ``(key, None)`` per key present on both sides."""
+    keys = {k for k, _ in left}
+    for k, _ in right:
+        if k in keys:
+            keys.discard(k)
+            yield k, None
+
+
+JOINS = {"inner": inner, "left": left_outer, "right": right_outer, "full": full_outer,
+         "subtract": subtract, "intersect": intersect}

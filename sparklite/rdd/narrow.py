@@ -1,4 +1,4 @@
-"""RDDs whose partitions each read a few parent partitions directly: union, coalesce.
+"""RDDs whose partitions each read a few parent partitions directly: union, coalesce, cartesian, zip.
 
 None of these moves data between processes: a task computes its partition by
 iterating the parent partitions it depends on, in order.
@@ -113,3 +113,99 @@ class CoalescedRDD(RDD):
         parent_parts = self.prev.partitions()
         for i in split.parent_indices:
             yield from self.prev.iterator(parent_parts[i], context)
+
+
+class CartesianPartition(Partition):
+    __slots__ = ("left", "right")
+
+    def __init__(self, index: int, left: Partition, right: Partition):
+        super().__init__(index)
+        self.left = left
+        self.right = right
+
+
+class CartesianRDD(RDD):
+    """Every pair ``(x, y)``: partition ``i * n_right + j`` pairs left partition i with right j.
+
+    The right partition is read once into memory and replayed for each left
+    element, rather than recomputed per element.
+    """
+
+    def __init__(self, left: RDD, right: RDD):
+        super().__init__(left.ctx)
+        self.left = left
+        self.right = right
+
+    def get_partitions(self) -> list[Partition]:
+        rights = self.right.partitions()
+        return [CartesianPartition(i * len(rights) + j, a, b)
+                for i, a in enumerate(self.left.partitions()) for j, b in enumerate(rights)]
+
+    def get_dependencies(self) -> list[Dependency]:
+        n = len(self.right.partitions())
+        return [ExplicitNarrowDependency(self.left, lambda pid: [pid // n]),
+                ExplicitNarrowDependency(self.right, lambda pid: [pid % n])]
+
+    def get_preferred_locations(self, split: Partition) -> list[str]:
+        assert isinstance(split, CartesianPartition)
+        left = self.left.preferred_locations(split.left)
+        right = set(self.right.preferred_locations(split.right))
+        return [loc for loc in left if loc in right] or left
+
+    def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
+        assert isinstance(split, CartesianPartition)
+        right = list(self.right.iterator(split.right, context))
+        if not right:
+            return
+        for x in self.left.iterator(split.left, context):
+            for y in right:
+                yield x, y
+
+
+class ZippedPartition(Partition):
+    __slots__ = ("parents",)
+
+    def __init__(self, index: int, parents: list[Partition]):
+        super().__init__(index)
+        self.parents = parents
+
+
+class ZippedRDD(RDD):
+    """Element-wise pairs of RDDs with equal partition counts and equal partition sizes."""
+
+    def __init__(self, left: RDD, right: RDD):
+        super().__init__(left.ctx)
+        if left.getNumPartitions() != right.getNumPartitions():
+            raise ValueError("Can only zip with RDD which has the same number of partitions "
+                             f"({left.getNumPartitions()} != {right.getNumPartitions()})")
+        self.left = left
+        self.right = right
+
+    def get_partitions(self) -> list[Partition]:
+        return [ZippedPartition(i, [a, b])
+                for i, (a, b) in enumerate(zip(self.left.partitions(), self.right.partitions()))]
+
+    def get_dependencies(self) -> list[Dependency]:
+        return [OneToOneDependency(self.left), OneToOneDependency(self.right)]
+
+    def get_preferred_locations(self, split: Partition) -> list[str]:
+        assert isinstance(split, ZippedPartition)
+        left = self.left.preferred_locations(split.parents[0])
+        right = set(self.right.preferred_locations(split.parents[1]))
+        return [loc for loc in left if loc in right] or left
+
+    def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
+        assert isinstance(split, ZippedPartition)
+        end = object()
+        lefts = self.left.iterator(split.parents[0], context)
+        rights = self.right.iterator(split.parents[1], context)
+        for x in lefts:
+            y = next(rights, end)
+            if y is end:
+                break
+            yield x, y
+        else:
+            if next(rights, end) is end:
+                return
+        raise ValueError(f"Can only zip RDDs with same number of elements in each partition "
+                         f"(partition {split.index} differs)")

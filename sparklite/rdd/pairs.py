@@ -207,6 +207,41 @@ class PairsMixin:
         shuffled = ShuffledRDD(self, RangePartitioner(bounds, ascending, keyfunc))
         return shuffled.mapPartitions(sort_partition, True)
 
+    def repartitionAndSortWithinPartitions(self: RDD, numPartitions: int | None = None,
+                                           partitionFunc: Callable[[Any], int] = portable_hash,
+                                           ascending: bool = True,
+                                           keyfunc: Callable[[Any], Any] = lambda x: x) -> RDD:
+        """Repartition the RDD according to the given partitioner and, within each resulting
+        partition, sort records by their keys.
+
+        Parameters
+        ----------
+        numPartitions : int, optional
+            the number of partitions in new :class:`RDD`
+        partitionFunc : function, optional, default `portable_hash`
+            a function to compute the partition index
+        ascending : bool, optional, default True
+            sort the keys in ascending or descending order
+        keyfunc : function, optional, default identity mapping
+            a function to compute the key
+
+        Returns
+        -------
+        :class:`RDD`
+            a new :class:`RDD`
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([(0, 5), (3, 8), (2, 6), (0, 8), (3, 8), (1, 3)])
+        >>> rdd2 = rdd.repartitionAndSortWithinPartitions(2, lambda x: x % 2, True)
+        >>> rdd2.glom().collect()
+        [[(0, 5), (0, 8), (2, 6)], [(1, 3), (3, 8), (3, 8)]]
+        """
+        def sort_partition(iterator: Iterator[Any]) -> Iterator[Any]:
+            return iter(sorted(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending))
+
+        return self.partitionBy(numPartitions, partitionFunc).mapPartitions(sort_partition, True)
+
     # ------------------------------------------------------------------ joins
 
     def _cogrouped(self: RDD, others: list[RDD], numPartitions: int | None, mode: str) -> RDD:
@@ -304,6 +339,83 @@ class PairsMixin:
         [('a', 2), ('b', 1)]
         """
         return self.map(lambda x: x[0]).countByValue()
+
+    def lookup(self: RDD, key: Any) -> list[Any]:
+        """Return the list of values in the RDD for key `key`.
+
+        This operation is done efficiently if the RDD has a known partitioner
+        by only searching the partition that the key maps to.
+
+        Parameters
+        ----------
+        key : K
+            the key to look up
+
+        Returns
+        -------
+        list
+            the list of values in the :class:`RDD` for key `key`
+
+        Examples
+        --------
+        >>> l = range(1000)
+        >>> rdd = sc.parallelize(zip(l, l), 10)
+        >>> rdd.lookup(42)  # slow
+        [42]
+        >>> sorted = rdd.sortByKey()
+        >>> sorted.lookup(42)  # fast
+        [42]
+        >>> sorted.lookup(1024)
+        []
+        >>> rdd2 = sc.parallelize([(('a', 'b'), 'c')]).groupByKey()
+        >>> list(rdd2.lookup(('a', 'b'))[0])
+        ['c']
+        """
+        values = self.filter(lambda kv: kv[0] == key).values()
+        if self.partitioner is not None:
+            return self.ctx.runJob(values, lambda it: it, [self.partitioner(key)])
+        return values.collect()
+
+    def reduceByKeyLocally(self: RDD, func: Callable[[Any, Any], Any]) -> dict[Any, Any]:
+        """Merge the values for each key using an associative and commutative reduce function, but
+        return the results immediately to the master as a dictionary.
+
+        This will also perform the merging locally on each mapper before
+        sending results to a reducer, similarly to a "combiner" in MapReduce.
+
+        Parameters
+        ----------
+        func : function
+            the reduce function
+
+        Returns
+        -------
+        dict
+            a dict containing the keys and the aggregated result for each key
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> rdd = sc.parallelize([("a", 1), ("b", 1), ("a", 1)])
+        >>> sorted(rdd.reduceByKeyLocally(add).items())
+        [('a', 2), ('b', 1)]
+        """
+        def reduce_partition(iterator: Iterator[Any]) -> Iterator[dict[Any, Any]]:
+            merged: dict[Any, Any] = {}
+            for k, v in iterator:
+                merged[k] = func(merged[k], v) if k in merged else v
+            yield merged
+
+        def merge_maps(a: dict[Any, Any], b: dict[Any, Any]) -> dict[Any, Any]:
+            for k, v in b.items():
+                a[k] = func(a[k], v) if k in a else v
+            return a
+
+        partials = self.mapPartitions(reduce_partition).collect()
+        result: dict[Any, Any] = {}
+        for partial in partials:
+            merge_maps(result, partial)
+        return result
 
     def collectAsMap(self: RDD) -> dict[Any, Any]:
         """Return the key-value pairs in this RDD to the driver as a dict.

@@ -1,4 +1,5 @@
-"""Persistence (mixin of RDD): cache, persist, unpersist, storage level, name, debug string."""
+"""Persistence (mixin of RDD): cache, persist, unpersist, storage level, name, debug string,
+and cleanShuffleDependencies (dropping shuffle outputs a lineage no longer needs)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,30 @@ class PersistenceMixin:
         MEMORY_AND_DISK one is read back from an Arrow IPC file. ``_2`` levels keep a copy
         on a second executor.
 
+        Parameters
+        ----------
+        storageLevel : :class:`StorageLevel`, default `MEMORY_ONLY`
+            the target storage level
+
+        Returns
+        -------
+        :class:`RDD`
+            The same :class:`RDD` with storage level set to `storageLevel`.
+
+        Examples
+        --------
         >>> from sparklite import StorageLevel
+        >>> rdd = sc.parallelize(["b", "a", "c"])
+        >>> rdd.persist().is_cached
+        True
+        >>> str(rdd.getStorageLevel())
+        'Memory Serialized 1x Replicated'
+        >>> _ = rdd.unpersist()
+        >>> rdd.is_cached
+        False
+        >>> str(rdd.persist(StorageLevel.MEMORY_AND_DISK_2).getStorageLevel())
+        'Disk Memory Serialized 2x Replicated'
+        >>> _ = rdd.unpersist()
         >>> rdd = sc.parallelize([("a", 1), ("b", 2)]).persist(StorageLevel.MEMORY_AND_DISK)
         >>> sorted(rdd.collect())
         [('a', 1), ('b', 2)]
@@ -47,7 +71,27 @@ class PersistenceMixin:
         return self
 
     def unpersist(self: RDD, blocking: bool = False) -> RDD:
-        """Mark the RDD as non-persistent, and remove all blocks for it from memory and disk."""
+        """Mark the RDD as non-persistent, and remove all blocks for it from
+        memory and disk.
+
+        Parameters
+        ----------
+        blocking : bool, optional, default False
+            whether to block until all blocks are deleted
+
+        Returns
+        -------
+        :class:`RDD`
+            The same :class:`RDD`
+
+        Examples
+        --------
+        >>> rdd = sc.range(5).cache()
+        >>> rdd.sum()
+        10
+        >>> rdd.unpersist().is_cached
+        False
+        """
         self.is_cached = False
         self._storage_level = StorageLevel.NONE
         self.ctx._remove_rdd_blocks(self._rdd_id, blocking)
@@ -62,11 +106,23 @@ class PersistenceMixin:
         return self._storage_level
 
     def id(self: RDD) -> int:
-        """A unique ID for this RDD (within its SparkContext)."""
+        """A unique ID for this RDD (within its SparkContext).
+
+        >>> rdd1, rdd2 = sc.range(5), sc.range(5)
+        >>> rdd1.id() != rdd2.id()
+        True
+        """
         return self._rdd_id
 
     def name(self: RDD) -> str | None:
-        """Return the name of this RDD."""
+        """Return the name of this RDD.
+
+        >>> rdd = sc.range(5)
+        >>> rdd.name() is None
+        True
+        >>> rdd.setName("numbers").name()
+        'numbers'
+        """
         return self._name
 
     def setName(self: RDD, name: str) -> RDD:
@@ -79,7 +135,22 @@ class PersistenceMixin:
         return self
 
     def toDebugString(self: RDD) -> bytes:
-        """A description of this RDD and its recursive dependencies, for debugging."""
+        """A description of this RDD and its recursive dependencies for debugging.
+
+        Each line is ``(partitions) RDD``; shuffle dependencies indent one level.
+
+        Returns
+        -------
+        bytes
+            debugging information of this :class:`RDD`
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([("a", 1)], 2).reduceByKey(lambda a, b: a + b)
+        >>> print(rdd.toDebugString().decode())  # doctest: +ELLIPSIS
+        (2) ShuffledRDD[...]
+          (2) ParallelCollectionRDD[...]
+        """
         lines: list[str] = []
         stack: list[tuple[Any, int]] = [(self, 0)]
         while stack:
@@ -92,3 +163,50 @@ class PersistenceMixin:
 
                 stack.append((dep.rdd, depth + (1 if isinstance(dep, ShuffleDependency) else 0)))
         return "\n".join(lines).encode("utf-8")
+
+    def cleanShuffleDependencies(self: RDD, blocking: bool = False) -> None:
+        """Removes an RDD's shuffles and it's non-persisted ancestors.
+
+        When running without a shuffle service, cleaning up shuffle files enables downscaling.
+        If you use the RDD after this call, you should checkpoint and materialize it first.
+        If you are uncertain of what you are doing, please do not use this feature.
+        Additional techniques for mitigating orphaned shuffle files:
+        * Tuning the driver GC to be more aggressive, so the regular context cleaner is triggered
+        * Setting an appropriate TTL for shuffle files to be auto cleaned
+
+        Shuffles that a running job still reads are kept. A later job that needs a
+        removed shuffle recomputes it.
+
+        Parameters
+        ----------
+        blocking : bool, optional, default False
+           whether to block on shuffle cleanup tasks (removal is asynchronous on the
+           executors either way; the driver forgets the outputs at once)
+
+        Examples
+        --------
+        >>> from operator import add
+        >>> rdd = sc.parallelize([("a", 1), ("b", 1), ("a", 1)]).reduceByKey(add)
+        >>> sorted(rdd.collect())
+        [('a', 2), ('b', 1)]
+        >>> rdd.cleanShuffleDependencies()
+        >>> sorted(rdd.collect())  # the shuffle is recomputed
+        [('a', 2), ('b', 1)]
+        """
+        from sparklite.rdd.dependency import ShuffleDependency
+
+        shuffle_ids: list[int] = []
+        seen: set[int] = set()
+        stack = list(self.dependencies())
+        while stack:  # explicit stack: lineages can be deep
+            dep = stack.pop()
+            if isinstance(dep, ShuffleDependency):
+                shuffle_ids.append(dep.shuffle_id)
+            parent = dep.rdd
+            if id(parent) in seen:
+                continue
+            seen.add(id(parent))
+            if not parent._storage_level.is_valid:
+                stack.extend(parent.dependencies())
+        if shuffle_ids:
+            self.ctx._runtime.remove_shuffles(sorted(set(shuffle_ids)))

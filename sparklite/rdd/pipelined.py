@@ -4,7 +4,9 @@
 ``h∘g∘f`` applied lazily to the parent's iterator, so one task walks each
 record through the whole chain without materializing anything in between
 (PySpark's PipelinedRDD does the same). Fusion stops at a persisted or
-checkpointed RDD, because its partitions must be read from the cache.
+checkpointed RDD, because its partitions must be read from the cache, and at an
+RDD with a resource profile (its stages' tasks need its resources, not the
+child's). A barrier function stays a barrier function once fused.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ PartitionFunc = Callable[[int, Iterator[Any]], Iterable[Any]]
 class PipelinedRDD(RDD):
     """The result of ``mapPartitionsWithIndex`` (and everything built on it)."""
 
-    def __init__(self, prev: RDD, func: PartitionFunc, preservesPartitioning: bool = False):
+    def __init__(self, prev: RDD, func: PartitionFunc, preservesPartitioning: bool = False,
+                 isFromBarrier: bool = False):
         if isinstance(prev, PipelinedRDD) and prev._is_pipelinable():
             prev_func = prev.func
 
@@ -31,16 +34,20 @@ class PipelinedRDD(RDD):
             self.func: PartitionFunc = pipeline_func
             self.preservesPartitioning = prev.preservesPartitioning and preservesPartitioning
             self.prev: RDD = prev.prev
+            #: a barrier function fused into this one keeps the stage a barrier stage
+            self._from_barrier = isFromBarrier or prev._from_barrier
         else:
             self.func = func
             self.preservesPartitioning = preservesPartitioning
             self.prev = prev
+            self._from_barrier = isFromBarrier
         super().__init__(prev.ctx)
         self.partitioner = self.prev.partitioner if self.preservesPartitioning else None
 
     def _is_pipelinable(self) -> bool:
         return not (self.is_cached or self.is_checkpointed or self._storage_level.is_valid
-                    or getattr(self, "_checkpoint_data", None) is not None)
+                    or getattr(self, "_checkpoint_data", None) is not None
+                    or self._resource_profile is not None)
 
     def get_partitions(self) -> list[Partition]:
         return self.prev.partitions()

@@ -1,7 +1,9 @@
-"""Seeded sampling: range bounds for sortByKey (and, later, sample/randomSplit).
+"""Seeded sampling kernels: sample, randomSplit, sampleByKey, takeSample, and sortByKey's bounds.
 
-Every random choice is seeded from the partition index, so a partition that
-is recomputed after a failure makes the same choices as the first time.
+Every random choice is seeded from the (seed, partition index) pair, so a
+partition that is recomputed after a failure makes the same choices as the
+first time. When the user gives no seed, one is drawn on the driver when the
+transformation is created, so one sampled RDD is the same sample in every job.
 """
 from __future__ import annotations
 
@@ -64,3 +66,124 @@ def range_bounds(rdd: RDD, num_partitions: int, keyfunc: Callable[[Any], Any]) -
 
 def bound_index(bounds: list[Any], key: Any) -> int:
     return bisect.bisect_left(bounds, key)
+
+
+# ---------------------------------------------------------------------- sample / randomSplit kernels
+
+def partition_rng(seed: int, index: int) -> random.Random:
+    """The generator of one partition: a function of (seed, partition index) only.
+
+    A recomputed partition (after a lost executor or a retried task) therefore
+    draws the same numbers and keeps the same elements as the first time.
+    """
+    return random.Random(f"sparklite-sample:{seed}:{index}")
+
+
+def poisson_draw(rng: random.Random, mean: float) -> int:
+    """How many arrivals of a rate-``mean`` Poisson process fall in [0, 1)."""
+    if mean <= 0.0:
+        return 0
+    count = 0
+    t = rng.expovariate(mean)
+    while t < 1.0:
+        count += 1
+        t += rng.expovariate(mean)
+    return count
+
+
+class BernoulliSampler:
+    """Keep each element with probability ``fraction`` (sampling without replacement)."""
+
+    def __init__(self, fraction: float, seed: int):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, index: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        rng = partition_rng(self.seed, index)
+        draw, fraction = rng.random, self.fraction
+        for item in iterator:
+            if draw() < fraction:
+                yield item
+
+
+class PoissonSampler:
+    """Emit each element k ~ Poisson(fraction) times (sampling with replacement)."""
+
+    def __init__(self, fraction: float, seed: int):
+        self.fraction = fraction
+        self.seed = seed
+
+    def __call__(self, index: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        rng = partition_rng(self.seed, index)
+        for item in iterator:
+            for _ in range(poisson_draw(rng, self.fraction)):
+                yield item
+
+
+class RangeSampler:
+    """Keep the elements whose uniform draw falls in [lower, upper): one split of randomSplit.
+
+    Every split of one randomSplit call uses the same seed, so each element
+    draws the same number in every split and lands in exactly one of them.
+    """
+
+    def __init__(self, lower: float, upper: float, seed: int):
+        self.lower = lower
+        self.upper = upper
+        self.seed = seed
+
+    def __call__(self, index: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        rng = partition_rng(self.seed, index)
+        draw, lower, upper = rng.random, self.lower, self.upper
+        for item in iterator:
+            if lower <= draw() < upper:
+                yield item
+
+
+class StratifiedSampler:
+    """sampleByKey: the fraction of each (key, value) record is ``fractions[key]``."""
+
+    def __init__(self, with_replacement: bool, fractions: dict[Any, float], seed: int):
+        self.with_replacement = with_replacement
+        self.fractions = dict(fractions)
+        self.seed = seed
+
+    def _fraction(self, key: Any) -> float:
+        try:
+            return self.fractions[key]
+        except KeyError:
+            raise KeyError(f"sampleByKey: no fraction given for key {key!r}; fractions must "
+                           f"name every key of the RDD") from None
+
+    def __call__(self, index: int, iterator: Iterator[Any]) -> Iterator[Any]:
+        rng = partition_rng(self.seed, index)
+        for kv in iterator:
+            fraction = self._fraction(kv[0])
+            if self.with_replacement:
+                for _ in range(poisson_draw(rng, fraction)):
+                    yield kv
+            elif rng.random() < fraction:
+                yield kv
+
+
+def fraction_for_sample_size(size: int, total: int, with_replacement: bool) -> float:
+    """A sampling fraction that yields at least ``size`` of ``total`` elements with high probability.
+
+    With replacement the count is Poisson: aim ``k`` standard deviations above
+    the wanted size (k = 9 for tiny sizes, where the normal approximation is
+    poor, else 5). Without replacement the count is binomial: the bound below
+    keeps the chance of drawing too few under 1e-4 (a Chernoff-style bound).
+    """
+    fraction = size / total
+    if with_replacement:
+        k = 9 if size < 12 else 5
+        return max(fraction + k * math.sqrt(fraction / total), 1e-10)
+    delta = 1e-4
+    gamma = -math.log(delta) / total
+    return min(1.0, max(1e-10, fraction + gamma + math.sqrt(gamma * gamma + 2 * gamma * fraction)))
+
+
+def new_seed() -> int:
+    """A seed picked on the driver when the user gave none (the RDD then samples the same
+    elements every time it is computed)."""
+    return random.SystemRandom().randrange(1 << 63)

@@ -50,7 +50,22 @@ class TransformationsMixin:
 
     def mapPartitionsWithSplit(self: RDD, f: Callable[[int, Iterator[Any]], Iterable[Any]],
                                preservesPartitioning: bool = False) -> RDD:
-        """Deprecated alias of :meth:`mapPartitionsWithIndex`."""
+        """Return a new RDD by applying a function to each partition of this RDD,
+        while tracking the index of the original partition.
+
+        .. deprecated:: 0.9.0
+            use :meth:`RDD.mapPartitionsWithIndex` instead.
+
+        Examples
+        --------
+        >>> import warnings
+        >>> rdd = sc.parallelize([1, 2, 3, 4], 4)
+        >>> def f(splitIndex, iterator): yield splitIndex
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", FutureWarning)
+        ...     rdd.mapPartitionsWithSplit(f).sum()
+        6
+        """
         warnings.warn("mapPartitionsWithSplit is deprecated; use mapPartitionsWithIndex instead",
                       FutureWarning, stacklevel=2)
         return self.mapPartitionsWithIndex(f, preservesPartitioning)

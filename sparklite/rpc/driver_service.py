@@ -1,5 +1,5 @@
-"""DriverServicer: the driver's gRPC face; each method delegates to the DriverEndpoint or the
-BlockManagerMaster."""
+"""DriverServicer: the driver's gRPC face; each method delegates to the DriverEndpoint, the
+BlockManagerMaster or the BarrierCoordinator (``scheduler/barrier.py``)."""
 from __future__ import annotations
 
 from typing import Any, Iterator
@@ -10,9 +10,10 @@ from sparklite.rpc.generated import sparklite_pb2 as pb
 
 
 class DriverServicer:
-    def __init__(self, endpoint: Any, block_master: Any = None):
+    def __init__(self, endpoint: Any, block_master: Any = None, barrier: Any = None):
         self._endpoint = endpoint
         self._block_master = block_master
+        self._barrier = barrier
 
     def Connect(self, request_iterator: Iterator[pb.ExecutorMessage],
                 context: grpc.ServicerContext) -> Iterator[pb.DriverMessage]:
@@ -27,6 +28,17 @@ class DriverServicer:
 
     def GetPeers(self, request: pb.PeersRequest, context: grpc.ServicerContext) -> pb.BlockLocations:
         return _locations(self._block_master.peers(request.executor_id) if self._block_master else [])
+
+    def BarrierSync(self, request: pb.BarrierRequest, context: grpc.ServicerContext) -> pb.BarrierReply:
+        from sparklite.scheduler.barrier import BarrierSyncError
+
+        try:
+            messages = self._barrier.sync(request.stage_id, request.stage_attempt, request.num_tasks,
+                                          request.partition, request.epoch, request.method,
+                                          request.message, context.is_active)
+        except BarrierSyncError as exc:
+            context.abort(grpc.StatusCode.ABORTED, str(exc))
+        return pb.BarrierReply(messages=messages)
 
 
 def _locations(pairs: list[tuple[str, str]]) -> pb.BlockLocations:

@@ -22,6 +22,7 @@ _DRIVER_METHODS = [
     ("FetchBlob", "unary_stream", pb.BlobRequest, pb.Chunk),
     ("GetBlockLocations", "unary_unary", pb.BlockLocationsRequest, pb.BlockLocations),
     ("GetPeers", "unary_unary", pb.PeersRequest, pb.BlockLocations),
+    ("BarrierSync", "unary_unary", pb.BarrierRequest, pb.BarrierReply),
 ]
 _BLOCK_METHODS = [
     ("FetchShuffleSegment", "unary_stream", pb.SegmentRequest, pb.Chunk),

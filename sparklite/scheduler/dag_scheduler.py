@@ -47,6 +47,7 @@ from sparklite.scheduler import events as ev
 from sparklite.scheduler.job import ActiveJob
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.stage import ResultStage, ShuffleMapStage, Stage
+from sparklite.scheduler.stage_requirements import stage_requirements
 from sparklite.scheduler.task import ResultBody, ShuffleMapBody, TaskLaunch, TaskSet
 from sparklite.shuffle.map_status import ShuffleWriteSpec
 
@@ -83,6 +84,8 @@ class DAGScheduler:
         self.max_stage_attempts = max_stage_attempts
         #: executor id -> fetch failures blamed on it since it registered
         self.fetch_failures_from: dict[str, int] = {}
+        #: spark.scheduler.resource.profileMergeConflicts (set by the Runtime)
+        self.profile_merge_conflicts = False
 
     # ================================================================= events
 
@@ -262,6 +265,13 @@ class DAGScheduler:
     def _submit_missing_tasks(self, stage: Stage) -> None:
         partitions = self._missing_partitions(stage)
         try:
+            requirements = stage_requirements(stage.rdd, stage.num_tasks, self.profile_merge_conflicts)
+            if requirements.barrier and isinstance(stage, ShuffleMapStage) and \
+                    0 < len(partitions) < stage.num_tasks:
+                # a barrier stage runs as one gang: lost outputs mean running every task again
+                for index in range(stage.num_tasks):
+                    self.tracker.unregister_map_output(stage.shuffle_id, index, -1)
+                partitions = self._missing_partitions(stage)
             binary = self._stage_binary(stage)
             preferred = [self._preferred_locations(stage.rdd, p) for p in partitions]
         except Exception as exc:
@@ -282,7 +292,9 @@ class DAGScheduler:
             preferred_hosts=[[] for _ in partitions], binary=binary,
             map_locations=pickle.dumps(locations, serializers.PROTOCOL),
             is_shuffle_map=isinstance(stage, ShuffleMapStage),
-            properties=dict(job.properties) if job else {}, priority=(job_id, stage.id))
+            properties=dict(job.properties) if job else {}, priority=(job_id, stage.id),
+            cpus_per_task=requirements.cpus, is_barrier=requirements.barrier,
+            custom_resources=dict(requirements.custom_resources))
         self._notify("stage_submitted", stage, partitions)
         log.debug("submitting stage %d attempt %d: %d tasks", stage.id, stage.latest_attempt, len(partitions))
         self.task_scheduler.submit_tasks(task_set)
@@ -428,6 +440,45 @@ class DAGScheduler:
         stage = self.stages.get(launch.stage_id)
         if stage is not None:
             self._notify("task_ended", stage, launch, False)
+
+    def barrier_stage_failed(self, launch: TaskLaunch, failure: TaskFailure) -> None:
+        """A task of a barrier stage attempt failed (its partners are being killed): retry the
+        whole stage, or fail its jobs if it is a result stage (its output may be partly
+        delivered), as Spark does."""
+        stage = self.stages.get(launch.stage_id)
+        if stage is None or launch.stage_attempt != stage.latest_attempt:
+            return
+        self.running.discard(stage)
+        stage.fetch_failed_attempts.add(launch.stage_attempt)  # consecutive failed attempts
+        if isinstance(stage, ResultStage):
+            self._abort_stage(stage, f"Could not recover from a failed barrier ResultStage. Most "
+                                     f"recent failure reason: {failure.message}", failure=failure)
+            return
+        if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
+            self._abort_stage(stage, f"Barrier stage {stage.id} has failed the maximum allowable "
+                                     f"number of times: {self.max_stage_attempts}. Most "
+                                     f"recent failure reason: {failure.message}", failure=failure)
+            return
+        assert isinstance(stage, ShuffleMapStage)
+        for index in range(stage.num_tasks):  # outputs of the failed gang are all suspect
+            self.tracker.unregister_map_output(stage.shuffle_id, index, -1)
+        self.failed.add(stage)
+        if not self._resubmit_scheduled:
+            self._resubmit_scheduled = True
+            self._post_delayed(RESUBMIT_DELAY, ev.FailedStagesResubmitted())
+
+    def remove_shuffle(self, shuffle_id: int) -> bool:
+        """Forget a shuffle's map outputs (cleanShuffleDependencies) unless an active job needs
+        them; True if forgotten. The stage stays known, so a later job that needs the shuffle
+        recomputes it."""
+        stage = self.shuffle_stages.get(shuffle_id)
+        if stage is None:
+            return False
+        if any(j in self.jobs for j in stage.job_ids):
+            return False
+        for index in range(stage.num_tasks):
+            self.tracker.unregister_map_output(shuffle_id, index, -1)
+        return True
 
     def task_set_failed(self, task_set: TaskSet, message: str, failure: TaskFailure) -> None:
         stage = self.stages.get(task_set.stage_id)

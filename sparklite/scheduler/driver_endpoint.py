@@ -173,7 +173,8 @@ class DriverEndpoint:
         handle.outbox.put(pb.DriverMessage(launch_task=pb.LaunchTask(
             task_id=launch.task_id, stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
             partition=launch.partition, attempt_number=launch.attempt_number, job_id=launch.job_id,
-            local_properties=task_set.properties)))
+            local_properties=task_set.properties, cpus=task_set.cpus_per_task or 1,
+            barrier=task_set.is_barrier)))
 
     def kill_task(self, executor_id: str, task_id: int, reason: str) -> None:
         self.send(executor_id, pb.DriverMessage(kill_task=pb.KillTask(task_id=task_id, reason=reason)))

@@ -1,4 +1,4 @@
-"""local[N] / local[*]: N single-core executor processes on this machine.
+"""local[N] / local[*]: N executor processes on this machine, ``spark.executor.cores`` slots each.
 
 Executors are real processes (the GIL rules out threads for CPU work) started
 with ``python -m sparklite.executor``; they connect back over loopback gRPC
@@ -44,9 +44,12 @@ def _user_paths() -> list[str]:
 
 class LocalBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
-                 app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None):
+                 app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None,
+                 cores: int = 1):
         super().__init__(endpoint, fail_app)
         self.num_executors = num_executors
+        #: task slots per executor (spark.executor.cores)
+        self.cores = cores
         self.app_id = app_id
         self.app_dir = app_dir
         self._secret = secret
@@ -62,7 +65,12 @@ class LocalBackend(EndpointBackend):
         self._failed = False
 
     def default_parallelism(self) -> int:
-        return self.num_executors
+        return self.num_executors * self.cores
+
+    @property
+    def executor_shape(self) -> tuple[int, int]:
+        """(executors, cores each): every local executor looks the same (see task_slots.py)."""
+        return self.num_executors, self.cores
 
     def start(self, driver_address: str) -> None:
         self._driver_address = driver_address
@@ -85,7 +93,7 @@ class LocalBackend(EndpointBackend):
         env["PYTHONHASHSEED"] = "0"
         env["PYTHONPATH"] = os.pathsep.join(_user_paths())
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
-               "--executor-id", executor_id, "--cores", "1", "--app-id", self.app_id,
+               "--executor-id", executor_id, "--cores", str(self.cores), "--app-id", self.app_id,
                "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
         with self._lock:

@@ -28,6 +28,7 @@ from sparklite.rpc.driver_service import DriverServicer
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import DRIVER, generic_handler
 from sparklite.scheduler import events as ev
+from sparklite.scheduler.barrier import BarrierCoordinator
 from sparklite.scheduler.dag_scheduler import DAGScheduler
 from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
 from sparklite.scheduler.event_loop import EventLoop
@@ -36,6 +37,7 @@ from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.scheduler.task_scheduler import TaskScheduler
+from sparklite.status import JobProgressStore
 from sparklite.storage.blob_store import BlobStore
 from sparklite.storage.block_manager_master import BlockManagerMaster
 from sparklite.ui.progress import console_progress
@@ -90,7 +92,8 @@ class Runtime:
         conf_payload = pickle.dumps(settings.raw())
         self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
         host, bind = driver_addresses(settings)
-        servicer = DriverServicer(self.endpoint, self.block_master)
+        self.barrier = BarrierCoordinator(settings.get("spark.barrier.sync.timeout"))
+        servicer = DriverServicer(self.endpoint, self.block_master, self.barrier)
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
@@ -100,10 +103,15 @@ class Runtime:
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
             settings.get("sparklite.task.maxExecutorLosses"))
+        self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
         self.listeners = ListenerBus()
+        self.status = JobProgressStore()
+        self.listeners.add(self.status)
+        self.listeners.add(self.barrier)
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
                                 self.loop.post_delayed, self.listeners,
                                 settings.get("spark.stage.maxConsecutiveAttempts"))
+        self.dag.profile_merge_conflicts = settings.get("spark.scheduler.resource.profileMergeConflicts")
         self.loop.start()
         self.backend.start(self.driver_address)
         self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
@@ -122,7 +130,8 @@ class Runtime:
             if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
                 extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                self.app_dir, self.security.secret or "", extra_env)
+                                self.app_dir, self.security.secret or "", extra_env,
+                                cores=self.settings.get("spark.executor.cores"))
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
@@ -189,6 +198,35 @@ class Runtime:
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
         return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
+
+    def run_job_within(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
+                       properties: dict[str, str], timeout: float) -> list[Any]:
+        """Like run_job, but after ``timeout`` seconds cancel the job and return what finished:
+        one value per partition, None for the partitions that did not (approximate actions)."""
+        from sparklite.errors import JobCancelledError
+
+        if self._fatal:
+            raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
+        job_id = self.next_job_id()
+        waiter = JobWaiter(len(partitions))
+        self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
+        if not waiter.wait(timeout):
+            self.loop.post(ev.JobCancelled(job_id, "approximate job: timeout reached"))
+            waiter.wait(10)
+        if waiter.error is not None and not isinstance(waiter.error, JobCancelledError):
+            raise waiter.error
+        return [None if r is None else serializers.loads(r) for r in list(waiter.results)]
+
+    def remove_shuffles(self, shuffle_ids: list[int]) -> list[int]:
+        """Forget the map outputs of shuffles no running job needs and delete their files on
+        every executor; returns the shuffle ids removed."""
+        def forget() -> list[int]:
+            return [sid for sid in shuffle_ids if self.dag.remove_shuffle(sid)]
+
+        removed = self.call(forget)
+        for shuffle_id in removed:
+            self.endpoint.send_all(pb.DriverMessage(remove_shuffle=pb.RemoveShuffle(shuffle_id=shuffle_id)))
+        return removed
 
     def _wait(self, waiter: JobWaiter, job_id: int) -> None:
         start_timeout = self.settings.get("sparklite.executor.startTimeout")
@@ -257,6 +295,7 @@ class Runtime:
     def stop(self) -> None:
         if self.progress is not None:
             self.progress.close()
+        self.barrier.close("the application stopped")
         self.loop.post(ev.StopRequested())
         self.loop.stop()
         self.backend.stop()

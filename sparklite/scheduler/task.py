@@ -29,6 +29,12 @@ class TaskSet:
     properties: dict[str, str] = field(default_factory=dict)
     #: scheduling order between task sets: (job id, stage id)
     priority: tuple[int, int] = (0, 0)
+    #: task slots each task occupies (a ResourceProfile's cpus); None: spark.task.cpus
+    cpus_per_task: int | None = None
+    #: barrier stage: all tasks launch together (gang), and one failure fails the attempt
+    is_barrier: bool = False
+    #: task resources other than CPUs the stage's profile asks for (none can be offered yet)
+    custom_resources: dict[str, float] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.partitions)

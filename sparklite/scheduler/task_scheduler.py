@@ -4,7 +4,12 @@ It owns the executor table (cores, free slots) and the TaskSetManagers, turns
 task status updates into DAGScheduler callbacks, and asks the backend to
 launch and kill attempts. Offers go round-robin over executors one task at a
 time, so a stage spreads over every executor instead of filling the first.
-Task sets are served in (job id, stage id) order: FIFO between jobs.
+Task sets are served in (job id, stage id) order: FIFO between jobs. A task
+occupies its task set's ``cpus_per_task`` slots (a ResourceProfile's CPUs, else
+``spark.task.cpus``). A barrier task set launches all its tasks in one offer
+round or waits (gang scheduling); if one of them fails, the others are killed
+and the DAGScheduler retries or fails the stage (see task_slots.py for what
+can never be scheduled).
 
 THREADING: every method runs on the scheduler thread.
 
@@ -24,6 +29,7 @@ from sparklite.errors import FetchFailure, TaskFailure
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.scheduler.task import TaskLaunch, TaskSet
 from sparklite.scheduler.task_set_manager import TaskSetManager
+from sparklite.scheduler.task_slots import unschedulable_reason
 
 log = logging.getLogger(__name__)
 
@@ -57,14 +63,24 @@ class TaskScheduler:
         self._task_ids = itertools.count()
         self._rotation = 0
         self._revive_at: float | None = None
+        #: told when a barrier stage attempt is aborted, so its tasks' pending syncs fail (Runtime)
+        self.barrier_aborted: Callable[[int, int, str], None] = lambda stage, attempt, why: None
 
     # ------------------------------------------------------------------ task sets
 
     def submit_tasks(self, task_set: TaskSet) -> None:
+        if task_set.cpus_per_task is None:
+            task_set.cpus_per_task = self.cpus_per_task
+        impossible = unschedulable_reason(task_set, getattr(self.backend, "executor_shape", None))
+        if impossible is not None:
+            self.dag.task_set_failed(task_set, impossible, TaskFailure(impossible))
+            return
         for (stage_id, _), manager in self.task_sets.items():
             if stage_id == task_set.stage_id:
                 manager.zombie = True  # a newer attempt supersedes it
-        manager = TaskSetManager(task_set, self.max_failures, self.locality_wait, self._clock,
+        # a gang launches at once wherever slots are free: no waiting for locality
+        wait = 0.0 if task_set.is_barrier else self.locality_wait
+        manager = TaskSetManager(task_set, self.max_failures, wait, self._clock,
                                  self.executors.__contains__, lambda: next(self._task_ids),
                                  self.max_executor_losses)
         self.task_sets[(task_set.stage_id, task_set.stage_attempt)] = manager
@@ -76,6 +92,8 @@ class TaskScheduler:
             if sid != stage_id:
                 continue
             manager.abort()
+            if manager.task_set.is_barrier:
+                self.barrier_aborted(stage_id, manager.task_set.stage_attempt, reason)
             if kill_running:
                 for task_id, executor_id in manager.running_on().items():
                     self.backend.kill_task(executor_id, task_id, reason)
@@ -95,22 +113,53 @@ class TaskScheduler:
         slots = list(self.executors.values())
         self._rotation = (self._rotation + 1) % len(slots)
         slots = slots[self._rotation:] + slots[:self._rotation]
+        for manager in managers:  # gangs first: a stream of single tasks must not starve them
+            if manager.task_set.is_barrier:
+                self._offer_gang(manager, slots)
         progress = True
         while progress:
             progress = False
             for slot in slots:
-                if slot.free < self.cpus_per_task:
-                    continue
                 for manager in managers:
+                    cpus = manager.task_set.cpus_per_task or self.cpus_per_task
+                    if manager.task_set.is_barrier or slot.free < cpus:
+                        continue
                     launch = manager.resource_offer(slot.executor_id, slot.host)
                     if launch is not None:
-                        slot.free -= self.cpus_per_task
-                        self.tasks[launch.task_id] = (manager, launch)
-                        self.backend.launch_task(slot.executor_id, manager.task_set, launch)
-                        self.dag.task_started(launch)
+                        self._launch(slot, manager, launch, cpus)
                         progress = True
                         break
         self._arm_locality_timer(managers)
+
+    def _launch(self, slot: ExecutorSlots, manager: TaskSetManager, launch: TaskLaunch, cpus: int) -> None:
+        slot.free -= cpus
+        self.tasks[launch.task_id] = (manager, launch)
+        self.backend.launch_task(slot.executor_id, manager.task_set, launch)
+        self.dag.task_started(launch)
+
+    def _offer_gang(self, manager: TaskSetManager, slots: list[ExecutorSlots]) -> None:
+        """Launch every task of a barrier attempt at once, or none while slots are short."""
+        ts = manager.task_set
+        cpus = ts.cpus_per_task or self.cpus_per_task
+        if manager.zombie or manager.running or len(manager.pending) != len(ts):
+            return
+        if sum(s.free // cpus for s in slots) < len(ts):
+            return
+        free = {s.executor_id: s.free for s in slots}
+        picked: list[tuple[ExecutorSlots, TaskLaunch]] = []
+        while len(picked) < len(ts):
+            for slot in slots:  # round robin, as single tasks are spread
+                if len(picked) < len(ts) and free[slot.executor_id] >= cpus:
+                    launch = manager.resource_offer(slot.executor_id, slot.host)
+                    assert launch is not None  # barrier task sets do not wait for locality
+                    free[slot.executor_id] -= cpus
+                    picked.append((slot, launch))
+        addresses = [""] * len(ts)
+        for slot, launch in picked:
+            addresses[launch.index] = slot.block_address
+        ts.properties["addresses"] = ",".join(addresses)  # BarrierTaskContext.getTaskInfos()
+        for slot, launch in picked:
+            self._launch(slot, manager, launch, cpus)
 
     def _arm_locality_timer(self, managers: list[TaskSetManager]) -> None:
         deadlines = [d for d in (m.next_locality_deadline() for m in managers) if d is not None]
@@ -132,10 +181,19 @@ class TaskScheduler:
         manager, launch = entry
         slot = self.executors.get(executor_id)
         if slot is not None:
-            slot.free += self.cpus_per_task
-        if state == pb.FINISHED:
+            slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        if state == pb.FINISHED and manager.task_set.is_barrier and manager.zombie:
+            manager.handle_success(task_id)  # its gang failed: this output is void
+            self.dag.task_attempt_failed(launch)
+        elif state == pb.FINISHED:
             if manager.handle_success(task_id):
                 self.dag.task_succeeded(launch, manager.task_set, result, accumulator_updates)
+        elif manager.task_set.is_barrier:
+            failure = _load_failure(failure_bytes, state)
+            manager.handle_failure(task_id, failure)
+            if not isinstance(failure, FetchFailure):  # fetch_failed reports the attempt itself
+                self.dag.task_attempt_failed(launch)
+            self._barrier_attempt_failed(manager, launch, failure)
         else:
             failure = _load_failure(failure_bytes, state)
             if isinstance(failure, FetchFailure):
@@ -150,6 +208,22 @@ class TaskScheduler:
         self._forget_if_finished(manager)
         self.revive_offers()
 
+    def _barrier_attempt_failed(self, manager: TaskSetManager, launch: TaskLaunch,
+                                failure: TaskFailure) -> None:
+        """One task of a gang failed: stop the others, fail their syncs, let the DAG retry."""
+        if manager.zombie:
+            return  # already handled (the partners' kills report back here too)
+        ts = manager.task_set
+        manager.abort()
+        reason = f"a task of barrier stage {ts.stage_id}.{ts.stage_attempt} failed: {failure.message}"
+        self.barrier_aborted(ts.stage_id, ts.stage_attempt, reason)
+        for task_id, executor_id in manager.running_on().items():
+            self.backend.kill_task(executor_id, task_id, reason)
+        if isinstance(failure, FetchFailure):
+            self.dag.fetch_failed(launch, failure)
+        else:
+            self.dag.barrier_stage_failed(launch, failure)
+
     # ------------------------------------------------------------------ executors
 
     def executor_added(self, executor_id: str, host: str, cores: int, block_address: str) -> None:
@@ -161,9 +235,16 @@ class TaskScheduler:
         if self.executors.pop(executor_id, None) is None:
             return
         log.warning("executor %s lost: %s", executor_id, reason)
+        broken_gangs: dict[int, tuple[TaskSetManager, TaskLaunch]] = {}
         for task_id, (manager, launch) in list(self.tasks.items()):
             if launch.executor_id == executor_id:
                 del self.tasks[task_id]
+                if manager.task_set.is_barrier:
+                    manager.handle_failure(task_id, TaskFailure(f"executor lost: {reason}", counts=False))
+                    broken_gangs.setdefault(id(manager), (manager, launch))
+        for manager, launch in broken_gangs.values():
+            self._barrier_attempt_failed(manager, launch, TaskFailure(
+                f"executor {executor_id} running a task of the stage was lost: {reason}", counts=False))
         resubmitted: dict[int, list[int]] = {}
         aborted: list[tuple[TaskSetManager, str]] = []
         for manager in list(self.task_sets.values()):
