@@ -61,16 +61,6 @@ def stage_py_files(spec: str | None) -> tuple[list[str], str | None]:
     return paths, copies
 
 
-def py_files_warning(master: str, py_files: list[str]) -> str | None:
-    """What --py-files cannot do for this master (None when the files reach every executor)."""
-    from sparklite.scheduler.master_url import LocalMaster, parse_master
-
-    if not py_files or isinstance(parse_master(master), LocalMaster):
-        return None
-    return (f"sparklite-shell: warning: --py-files are importable in this driver only; the "
-            f"executors of {master} do not receive them yet")
-
-
 def start_context() -> Any:
     from sparklite import SparkConf, SparkContext
 
@@ -139,15 +129,15 @@ def main(master: str | None, cluster: str | None, name: str | None, conf_pairs: 
     if file is not None and not os.path.isfile(file):
         raise click.UsageError(f"file not found: {file}")
     try:
-        layer = resolve_layers(properties_file, conf_pairs,
-                               {"spark.master": master, "spark.app.name": name}, cluster)
-        settings = validate(layer)
         import_paths, copies = stage_py_files(py_files)
+        # the context ships them to every executor (SparkContext.addPyFile), on a cluster too
+        shipped = ",".join(os.path.abspath(p.strip()) for p in (py_files or "").split(",") if p.strip())
+        layer = resolve_layers(properties_file, conf_pairs,
+                               {"spark.master": master, "spark.app.name": name,
+                                "spark.submit.pyFiles": shipped or None}, cluster)
+        validate(layer)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
-    warning = py_files_warning(settings.get("spark.master"), import_paths)
-    if warning:
-        click.echo(warning, err=True)
     export(layer)
     if file is not None:
         sys.argv = [file, *args]

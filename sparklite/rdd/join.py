@@ -175,16 +175,20 @@ def cogroup(sources: list[Pairs], spill: SpillConfig | None = None) -> Iterator[
         yield k, tuple(ResultIterable(vs) for vs in lists)
 
 
-def subtract(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    """Records of ``left`` whose key never occurs in ``right`` (left duplicates are kept)."""
+def subtract(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]],
+             spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    """Records of ``left`` whose key never occurs in ``right`` (left duplicates are kept).
+
+    Holds the right side's distinct keys in memory (no spill: a key set is small next to records)."""
     exclude = {k for k, _ in right}
     for kv in left:
         if kv[0] not in exclude:
             yield kv
 
 
-def intersect(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]]) -> Iterator[tuple[Any, Any]]:
-    """One ``(key, None)`` per key present on both sides."""
+def intersect(left: Iterable[tuple[Any, Any]], right: Iterable[tuple[Any, Any]],
+              spill: SpillConfig | None = None) -> Iterator[tuple[Any, Any]]:
+    """One ``(key, None)`` per key present on both sides (the left keys are held in memory)."""
     keys = {k for k, _ in left}
     for k, _ in right:
         if k in keys:

@@ -44,7 +44,13 @@ class ShuffledRDD(RDD):
         batches = read_batches(context, self.shuffle_id, split.index)
         if self.aggregator is None:
             return chain.from_iterable(batches)
-        return combine_batches_by_key(self.aggregator, batches, combiners=self.map_side_combine)
+        return _deferred(combine_batches_by_key, self.aggregator, batches, self.map_side_combine)
+
+
+def _deferred(combine: Any, aggregator: Any, batches: Iterator[Any], combiners: bool) -> Iterator[Any]:
+    # nothing is fetched until the partition is iterated, as for every other RDD: the fetch
+    # happens inside the task's pipeline, where the engine and user code expect it
+    yield from combine(aggregator, batches, combiners=combiners)
 
 
 class CoGroupedRDD(RDD):

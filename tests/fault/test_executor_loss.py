@@ -248,3 +248,37 @@ def test_repeated_fetch_failures_remove_the_executor(context_factory, tmp_path):
     refuse.write_text(victim)  # from now on its block service refuses every fetch
     assert sums.collectAsMap() == ref.reduce_by_key(data, add)
     wait_executor_gone(context, victim)
+
+
+@pytest.mark.parametrize("operation", ["zipWithIndex", "sample"])
+def test_order_sensitive_operations_after_a_shuffle_survive_a_partial_recompute(context_factory, tmp_path,
+                                                                                   operation):
+    """zipWithIndex and sample depend on record order: a recomputed shuffle partition must come
+    back in the same order, or the job would mix two versions of it."""
+    context = context_factory("local[2]", {"sparklite.shuffle.forceRemoteFetch": "true"})
+    map_parker = Parker(tmp_path / "map")
+    reduce_parker = Parker(tmp_path / "reduce")
+    data = [(i % 97, i) for i in range(6000)]
+
+    def build(gate_map, gate_reduce):
+        grouped = context.parallelize(data, 4)
+        if gate_map:
+            grouped = grouped.mapPartitionsWithIndex(map_parker.gate({0, 1}))
+        grouped = grouped.groupByKey(4).mapValues(sorted)
+        out = grouped.zipWithIndex() if operation == "zipWithIndex" else grouped.sample(False, 0.4, seed=7)
+        return out.mapPartitionsWithIndex(reduce_parker.gate({3})) if gate_reduce else out
+
+    expected = sorted(build(False, False).collect())  # the same lineage without faults
+    recorder = recorder_for(context)
+    with ThreadPoolExecutor(1) as pool:
+        # zipWithIndex runs its counting job when it is called: build inside the submitted action
+        future = spread_over_two_executors(map_parker, pool, lambda: build(True, True).collect())
+        parked_pid = reduce_parker.wait_parked(3)
+        (other,) = [p for p in executor_pids(context).values() if p != parked_pid]
+        kill(other)
+        reduce_parker.release(3)
+        result = future.result(timeout=90)
+    assert sorted(result) == expected
+    if operation == "zipWithIndex":
+        assert sorted(i for _, i in result) == list(range(97))
+    assert len([s for s in recorder.stages if s.is_shuffle_map]) >= 2  # map outputs were recomputed

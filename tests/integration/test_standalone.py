@@ -115,3 +115,42 @@ def test_cores_max_limits_the_executors_an_app_gets(cluster):
         assert [a.cores_granted for a in apps if a.state == "RUNNING"] == [1]
     finally:
         sc.stop()
+
+
+def test_submit_ships_py_files_and_files_to_cluster_executors(cluster, tmp_path):
+    import subprocess
+    import sys
+    import textwrap
+    import zipfile
+
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "mylib.py").write_text("def triple(x):\n    return 3 * x\n")
+    with zipfile.ZipFile(src / "pkg.zip", "w") as z:
+        z.writestr("zpkg/__init__.py", "OFFSET = 1000\n")
+    (src / "lookup.txt").write_text("7\n")
+    app = tmp_path / "app" / "job.py"
+    app.parent.mkdir()
+    app.write_text(textwrap.dedent("""
+        import os
+        from sparklite import SparkContext, SparkFiles
+        sc = SparkContext(appName="shipped")
+
+        def work(x):
+            import mylib, zpkg
+            with open(SparkFiles.get("lookup.txt")) as f:
+                extra = int(f.read())
+            return mylib.triple(x) + zpkg.OFFSET + extra + 0 * os.getpid()
+
+        print("RESULT", sorted(sc.parallelize(range(6), 3).map(work).collect()))
+        sc.stop()
+    """))
+    script = os.path.join(os.path.dirname(sys.executable), "sparklite-submit")
+    env = {k: v for k, v in os.environ.items() if k != "SPARKLITE_SUBMIT_CONF"}
+    out = subprocess.run(
+        [script, "--master", cluster.url, "--conf", "spark.authenticate=true", "--conf",
+         f"spark.authenticate.secret={SECRET}", "--executor-memory", "256m", "--total-executor-cores", "2",
+         "--py-files", f"{src / 'mylib.py'},{src / 'pkg.zip'}", "--files", str(src / "lookup.txt"), str(app)],
+        capture_output=True, text=True, timeout=120, env=env, cwd=str(tmp_path))
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert f"RESULT {sorted(3 * x + 1007 for x in range(6))}" in out.stdout

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from sparklite.cli.console import format_job_error
-from sparklite.cli.shell import py_files_warning, stage_py_files
+from sparklite.cli.shell import stage_py_files
 from sparklite.errors import ConfigError, JobCancelledError, JobInterrupted, job_error
 
 
@@ -30,12 +30,6 @@ def test_bad_py_files_are_refused(tmp_path, name, message):
     (tmp_path / "notes.txt").write_text("x")
     with pytest.raises(ConfigError, match=message):
         stage_py_files(str(tmp_path / name))
-
-
-def test_py_files_warning_for_cluster_masters():
-    assert py_files_warning("local[2]", ["/tmp/x.zip"]) is None
-    assert py_files_warning("sparklite://10.0.0.1:7077", []) is None
-    assert "sparklite://10.0.0.1:7077" in py_files_warning("sparklite://10.0.0.1:7077", ["/tmp/x.zip"])
 
 
 def test_job_errors_are_formatted_without_engine_frames():
