@@ -27,11 +27,11 @@ from sparklite.deploy.master_state import Command, MasterState
 from sparklite.rpc.channels import RpcSecurity, make_server
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import MASTER, generic_handler
+from sparklite.rpc.streams import CLOSE, drain
 from sparklite.scheduler.event_loop import EventLoop
 
 log = logging.getLogger(__name__)
 
-_CLOSE = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class Master:
                 # re-registers with the executors it still has
                 outbox = self._outboxes.pop(("worker", event.key), None)
                 if outbox is not None:
-                    outbox.put(_CLOSE)
+                    outbox.put(CLOSE)
                 return
             if msg.WhichOneof("kind") == "executor_state":
                 commands = state.executor_state_changed(event.key, msg.executor_state)
@@ -144,18 +144,14 @@ class Master:
         def disconnected() -> None:
             if not closed.is_set():
                 closed.set()
-                outbox.put(_CLOSE)
+                outbox.put(CLOSE)
                 self.loop.post(_Event(f"{kind}_disconnected", key, outbox=outbox))
 
         context.add_callback(disconnected)
         self.loop.post(_Event(f"{kind}_registered", key, reg, outbox))
         threading.Thread(target=self._read, args=(kind, key, request_iterator, disconnected),
                          name=f"master-{kind}-{key}", daemon=True).start()
-        while True:
-            msg = outbox.get()
-            if msg is _CLOSE:
-                return
-            yield msg
+        yield from drain(outbox)
 
     def _read(self, kind: str, key: str, request_iterator: Iterator[Any], disconnected: Callable[[], None]) -> None:
         try:
@@ -172,7 +168,7 @@ class Master:
 
     def stop(self) -> None:
         for outbox in list(self._outboxes.values()):
-            outbox.put(_CLOSE)
+            outbox.put(CLOSE)
         self.server.stop(grace=1.0).wait(5.0)
         if self.web is not None:
             self.web.stop()

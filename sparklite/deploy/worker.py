@@ -23,7 +23,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Iterator
 
 import grpc
 
@@ -31,10 +30,10 @@ from sparklite.rpc.channels import RpcSecurity, make_channel
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.security import security_env
 from sparklite.rpc.services import MASTER, Stub
+from sparklite.rpc.streams import CLOSE, drain
 
 log = logging.getLogger(__name__)
 
-_CLOSE = None
 
 
 @dataclass
@@ -98,7 +97,7 @@ class Worker:
             worker_id=self.worker_id, host=self.host, cores=self.cores, memory=self.memory,
             executors=executors)))
         try:
-            for msg in Stub(channel, MASTER).WorkerConnect(self._drain(outbox)):
+            for msg in Stub(channel, MASTER).WorkerConnect(drain(outbox)):
                 kind = msg.WhichOneof("kind")
                 if kind == "registered":
                     log.info("registered with master %s as %s", msg.registered.master_id, self.worker_id)
@@ -116,16 +115,8 @@ class Worker:
             with self._lock:
                 if self._outbox is outbox:
                     self._outbox = None
-            outbox.put(_CLOSE)
+            outbox.put(CLOSE)
             channel.close()
-
-    @staticmethod
-    def _drain(outbox: queue.Queue) -> Iterator[pb.WorkerMessage]:
-        while True:
-            msg = outbox.get()
-            if msg is _CLOSE:
-                return
-            yield msg
 
     def _report(self, msg: pb.WorkerMessage) -> None:
         with self._lock:
@@ -207,4 +198,4 @@ class Worker:
         with self._lock:
             outbox = self._outbox
         if outbox is not None:
-            outbox.put(_CLOSE)
+            outbox.put(CLOSE)

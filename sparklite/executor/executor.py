@@ -23,7 +23,7 @@ import shutil
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import Any
 
 import grpc
 
@@ -35,10 +35,10 @@ from sparklite.rpc.block_service import BlockServicer
 from sparklite.rpc.channels import RpcSecurity, make_channel, make_server
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import BLOCKS, DRIVER, Stub, generic_handler
+from sparklite.rpc.streams import CLOSE, drain
 
 log = logging.getLogger(__name__)
 
-_CLOSE = None
 
 
 class _Stage:
@@ -95,7 +95,7 @@ class Executor:
             pid=os.getpid(), local_dir=self.local_dir)))
         code = 0
         try:
-            for msg in Stub(channel, DRIVER).Connect(self._outgoing()):
+            for msg in Stub(channel, DRIVER).Connect(drain(self.outbox)):
                 if not self._handle(msg, channel):
                     break
         except grpc.RpcError as exc:
@@ -103,17 +103,10 @@ class Executor:
             code = 0 if exc.code() == grpc.StatusCode.CANCELLED else 1
         finally:
             self._stopped.set()
-            self.outbox.put(_CLOSE)
+            self.outbox.put(CLOSE)
             server.stop(0)
             shutil.rmtree(self.local_dir, ignore_errors=True)
         return code
-
-    def _outgoing(self) -> Iterator[pb.ExecutorMessage]:
-        while True:
-            msg = self.outbox.get()
-            if msg is _CLOSE:
-                return
-            yield msg
 
     def _watch_parent(self) -> None:
         while not self._stopped.wait(0.5):

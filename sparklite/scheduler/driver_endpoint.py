@@ -27,12 +27,12 @@ from typing import Any, Callable, Iterator
 import grpc
 
 from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.streams import CLOSE, drain
 from sparklite.scheduler import events as ev
 from sparklite.scheduler.task import TaskLaunch, TaskSet
 
 log = logging.getLogger(__name__)
 
-_CLOSE = None
 BLOB_CHUNK = 1 << 20
 
 
@@ -91,11 +91,7 @@ class DriverEndpoint:
         self._post(ev.ExecutorRegistered(handle.executor_id, handle.host, handle.cores,
                                          handle.block_address))
         yield pb.DriverMessage(registered=pb.Registered(app_id=self.app_id, conf=self._conf_payload))
-        while True:
-            msg = handle.outbox.get()
-            if msg is _CLOSE:
-                return
-            yield msg
+        yield from drain(handle.outbox)
 
     def _read(self, handle: ExecutorHandle, request_iterator: Iterator[pb.ExecutorMessage]) -> None:
         reason = "executor closed its connection"
@@ -125,7 +121,7 @@ class DriverEndpoint:
             handle.closed = True
             if self.executors.get(handle.executor_id) is handle:
                 del self.executors[handle.executor_id]
-        handle.outbox.put(_CLOSE)
+        handle.outbox.put(CLOSE)
         if not self._stopping:
             self._post(ev.ExecutorLost(handle.executor_id, reason))
 
@@ -215,4 +211,4 @@ class DriverEndpoint:
             handles = list(self.executors.values())
         for handle in handles:
             handle.outbox.put(pb.DriverMessage(shutdown=pb.Shutdown(reason="application stopped")))
-            handle.outbox.put(_CLOSE)
+            handle.outbox.put(CLOSE)

@@ -15,7 +15,7 @@ import getpass
 import logging
 import queue
 import threading
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import grpc
 
@@ -23,13 +23,13 @@ from sparklite.config import Settings
 from sparklite.rpc.channels import RpcSecurity, make_channel
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import MASTER, Stub
+from sparklite.rpc.streams import CLOSE, drain
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
 from sparklite.scheduler.master_url import StandaloneMaster
 
 log = logging.getLogger(__name__)
 
-_CLOSE = None
 
 
 class StandaloneBackend(EndpointBackend):
@@ -118,7 +118,7 @@ class StandaloneBackend(EndpointBackend):
         with self._lock:
             self._outbox = outbox
         try:
-            for msg in Stub(channel, MASTER).ApplicationConnect(self._drain(outbox)):
+            for msg in Stub(channel, MASTER).ApplicationConnect(drain(outbox)):
                 kind = msg.WhichOneof("kind")
                 if kind == "registered":
                     log.info("application %s registered with master %s", self.app_id, msg.registered.master_id)
@@ -135,16 +135,8 @@ class StandaloneBackend(EndpointBackend):
             with self._lock:
                 if self._outbox is outbox:
                     self._outbox = None
-            outbox.put(_CLOSE)
+            outbox.put(CLOSE)
             channel.close()
-
-    @staticmethod
-    def _drain(outbox: queue.Queue) -> Iterator[pb.ApplicationMessage]:
-        while True:
-            msg = outbox.get()
-            if msg is _CLOSE:
-                return
-            yield msg
 
     # ------------------------------------------------------------------ SchedulerBackend
 
@@ -160,7 +152,7 @@ class StandaloneBackend(EndpointBackend):
             outbox = self._outbox
         if outbox is not None:
             outbox.put(pb.ApplicationMessage(unregister=pb.UnregisterApplication(app_id=self.app_id)))
-            outbox.put(_CLOSE)
+            outbox.put(CLOSE)
         self.endpoint.stop()
         self._thread.join(5.0)
 

@@ -13,7 +13,6 @@ from sparklite.rpc.security import cluster_security
 from sparklite.rpc.services import BLOCKS, DRIVER, MASTER, SERVICES, Stub
 from tests.helpers.cluster import LocalCluster
 from tests.helpers.tls import make_certs
-from tests.helpers.waiting import wait_until
 
 SECRET = "cluster-secret-for-tests"
 BASE = {"spark.authenticate": "true", "spark.authenticate.secret": SECRET, "spark.worker.timeout": "5s",
