@@ -23,5 +23,5 @@ if __name__ == "__main__":
         print(f"{count:6d}  {word}")
 
     pids = lines.mapPartitions(lambda _: [os.getpid()]).distinct().collect()
-    print(f"(computed by {len(pids)} executor processes, pids {sorted(pids)}; driver pid {os.getpid()})")
+    print(f"(computed on executor processes with pids {sorted(pids)}; the driver is pid {os.getpid()})")
     sc.stop()
