@@ -13,6 +13,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import logging
+import operator
 import os
 import shutil
 import tempfile
@@ -73,6 +74,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
                  jsc: Any = None, profiler_cls: Any = None, udf_profiler_cls: Any = None,
                  memory_profiler_cls: Any = None):
         self._stopped = True  # until fully started; stop() is then a no-op
+        self._batchSize = batchSize  # only where parallelize cuts a list, as in PySpark
         conf = conf._copy() if conf is not None else SparkConf()
         if master:
             conf.setMaster(master)
@@ -145,7 +147,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         if settings.get("spark.logConf"):
             log.info("sparklite config:\n%s", conf.toDebugString())
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
-        atexit.register(_stop_at_exit, weakref.ref(self))
+        _register_stop_at_exit(weakref.ref(self))
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -348,7 +350,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         if isinstance(c, range):
             return RangeRDD(self, c, n)
         data: Sequence[T] = c if isinstance(c, (list, tuple)) else list(c)
-        return ParallelCollectionRDD(self, data, n)
+        return ParallelCollectionRDD(self, data, n, self._batchSize)
 
     def range(self, start: int, end: int | None = None, step: int = 1,
               numSlices: int | None = None) -> RDD[int]:
@@ -431,11 +433,21 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         from sparklite.rdd.checkpoint_rdd import checkpoint_after_job
 
         self._assert_alive()
+        total = len(rdd.partitions())
         if partitions is None:
-            partitions = range(len(rdd.partitions()))
-        results = self._runtime.run_job(rdd, func, list(partitions), self._job_properties())
+            partitions = range(total)
+        requested = [operator.index(p) for p in partitions]
+        for p in requested:
+            if not 0 <= p < total:
+                raise ValueError(f"Attempting to access a non-existent partition: {p}. "
+                                 f"Total number of partitions: {total}")
+        unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
+        results = self._runtime.run_job(rdd, func, unique, self._job_properties())
         checkpoint_after_job(self, rdd)
-        return results
+        if len(unique) == len(requested):
+            return results
+        by_partition = dict(zip(unique, results))
+        return [by_partition[p] for p in requested]
 
     def _run_job_partial(self, rdd: RDD[Any], func: Callable[[Iterator[Any]], T],
                          timeout: float) -> list[T | None]:
@@ -504,3 +516,18 @@ def _stop_at_exit(ref: weakref.ref) -> None:
     context = ref()
     if context is not None:
         context.stop()
+
+
+def _register_stop_at_exit(ref: weakref.ref) -> None:
+    """Stop the context when the interpreter exits, as PySpark does for a script without stop().
+
+    ``atexit`` alone is too late: interpreter exit first joins the worker threads of every
+    thread pool (``concurrent.futures``' own exit hook), and the driver's RPC server threads
+    are serving the executors' streams until the context stops, so exit would wait forever.
+    Hooks registered with ``threading`` run before that join, newest first.
+    """
+    try:
+        threading._register_atexit(_stop_at_exit, ref)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # no such hook, or the interpreter is already exiting
+        pass
+    atexit.register(_stop_at_exit, ref)

@@ -24,14 +24,14 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
     from sparklite.executor.executor import Executor
-    from sparklite.executor.task_kill import install_interruptible_sleep
+    from sparklite.executor.task_kill import install_task_hooks
     from sparklite.logs import configure_logging
     from sparklite.rpc.security import security_from_env
 
     configure_logging("WARN")
     executor = Executor(args.executor_id, args.driver, args.cores, args.app_id, args.local_dir,
                         args.host, security_from_env(), args.parent_pid or None)
-    install_interruptible_sleep(executor.kills)
+    install_task_hooks(executor.kills)
     code = executor.run()
     sys.stdout.flush()
     sys.stderr.flush()

@@ -16,7 +16,7 @@ import math
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
-from sparklite.hashing import portable_hash
+from sparklite.hashing import portable_hash, routes_alike_everywhere
 from sparklite.resultiterable import ResultIterable
 
 if TYPE_CHECKING:
@@ -204,7 +204,7 @@ class PairsMixin:
         bounds = range_bounds(self, numPartitions, keyfunc)
         if bounds is None:
             return self  # empty RDD
-        shuffled = ShuffledRDD(self, RangePartitioner(bounds, ascending, keyfunc))
+        shuffled = ShuffledRDD(self, RangePartitioner(bounds, ascending, keyfunc, numPartitions))
         return shuffled.mapPartitions(sort_partition, True)
 
     def repartitionAndSortWithinPartitions(self: RDD, numPartitions: int | None = None,
@@ -372,8 +372,11 @@ class PairsMixin:
         ['c']
         """
         values = self.filter(lambda kv: kv[0] == key).values()
-        if self.partitioner is not None:
-            return self.ctx.runJob(values, lambda it: it, [self.partitioner(key)])
+        partitioner = self.partitioner
+        # the driver can only pick the partition if it hashes the key as the executors did
+        if partitioner is not None and (partitioner.partitionFunc is not portable_hash
+                                        or routes_alike_everywhere(key)):
+            return self.ctx.runJob(values, lambda it: it, [partitioner(key)])
         return values.collect()
 
     def reduceByKeyLocally(self: RDD, func: Callable[[Any, Any], Any]) -> dict[Any, Any]:
@@ -432,11 +435,17 @@ def _reusable_partitioner(rdds: list[RDD]) -> Any:
 
     Spark's rule (``Partitioner.defaultPartitioner``): the partitioner of the input
     with the most partitions among those that have one, if its partition count is
-    within an order of magnitude of the largest input's. Differs from PySpark, which
-    always shuffles both sides into as many partitions as they have together unless
-    they already share one partitioner (see issue #4: PageRank's cached ``links``).
+    within an order of magnitude of the largest input's, if it is a hash partitioner.
+    Differs from PySpark, which always shuffles both sides into as many partitions
+    as they have together unless they already share one partitioner (see issue #4:
+    PageRank's cached ``links``).
     """
-    with_partitioner = [r for r in rdds if r.partitioner is not None and r.partitioner.numPartitions > 0]
+    from sparklite.rdd.partitioner import Partitioner
+
+    # only a plain hash partitioner: a sort's range bounds or a user's partitionFunc would be
+    # applied to the other side's keys, which may not even compare with the bounds
+    with_partitioner = [r for r in rdds if type(r.partitioner) is Partitioner
+                        and r.partitioner.partitionFunc is portable_hash and r.partitioner.numPartitions > 0]
     if not with_partitioner:
         return None
     best = max(with_partitioner, key=lambda r: r.getNumPartitions())

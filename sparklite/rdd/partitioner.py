@@ -49,21 +49,27 @@ class RangePartitioner(Partitioner):
     """
 
     def __init__(self, bounds: Sequence[Any], ascending: bool = True,
-                 keyfunc: Callable[[Any], Any] = lambda k: k):
+                 keyfunc: Callable[[Any], Any] = lambda k: k, num_partitions: int | None = None):
         self.bounds = list(bounds)
         self.ascending = ascending
         self.keyfunc = keyfunc
-        super().__init__(len(self.bounds) + 1, self._route)
+        # few distinct keys give fewer bounds than partitions asked for: the rest stay empty,
+        # so sortByKey(numPartitions=n) has n partitions as in PySpark
+        n = len(self.bounds) + 1 if num_partitions is None else num_partitions
+        if n < len(self.bounds) + 1:
+            raise ValueError(f"{len(self.bounds)} bounds need at least {len(self.bounds) + 1} partitions")
+        super().__init__(n, self._route)
 
     def _route(self, key: Any) -> int:
         p = bisect.bisect_left(self.bounds, self.keyfunc(key))
-        return p if self.ascending else len(self.bounds) - p
+        return p if self.ascending else self.numPartitions - 1 - p
 
     def __call__(self, key: Any) -> int:
         return self._route(key)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, RangePartitioner) and self.bounds == other.bounds
+                and self.numPartitions == other.numPartitions
                 and self.ascending == other.ascending and self.keyfunc == other.keyfunc)
 
     def __hash__(self) -> int:

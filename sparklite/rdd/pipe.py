@@ -18,6 +18,7 @@ import subprocess
 import threading
 from typing import Any, Iterator
 
+from sparklite.executor.task_kill import kills_held
 from sparklite.taskcontext import TaskContext
 
 
@@ -31,10 +32,6 @@ class PipeFunction:
 
     def __call__(self, iterator: Iterator[Any]) -> Iterator[str]:
         args = shlex.split(self.command)
-        proc = subprocess.Popen(args, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-        # reaped by its own thread: a kill of the task (an exception that may strike anywhere,
-        # even inside the cleanup below) can then never leave a zombie behind
-        threading.Thread(target=proc.wait, name="pipe-reaper", daemon=True).start()
         errors: list[BaseException] = []
         context = TaskContext.get()
 
@@ -51,9 +48,17 @@ class PipeFunction:
             finally:
                 TaskContext._set(None)
 
-        feeder = threading.Thread(target=feed, name="pipe-feeder", daemon=True)
-        feeder.start()
+        proc: subprocess.Popen | None = None
         try:
+            # a kill landing between starting the command and starting its reaper would leave
+            # a process nobody kills or waits for: it strikes after this block instead
+            with kills_held():
+                proc = subprocess.Popen(args, env=self.env, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                # reaped by its own thread, so a kill of the task (an exception that may strike
+                # anywhere, even inside the cleanup below) can never leave a zombie behind
+                threading.Thread(target=proc.wait, name="pipe-reaper", daemon=True).start()
+                feeder = threading.Thread(target=feed, name="pipe-feeder", daemon=True)
+                feeder.start()
             for line in iter(proc.stdout.readline, b""):  # type: ignore[union-attr]
                 yield line.rstrip(b"\n").decode("utf-8")
             proc.wait()
@@ -64,6 +69,7 @@ class PipeFunction:
                 raise RuntimeError(f"Pipe function `{self.command}` exited with error code "
                                    f"{proc.returncode}.")
         finally:
-            if proc.poll() is None:
-                proc.kill()  # the reaper thread collects it
-            proc.stdout.close()  # type: ignore[union-attr]
+            if proc is not None:
+                if proc.poll() is None:
+                    proc.kill()  # the reaper thread collects it
+                proc.stdout.close()  # type: ignore[union-attr]

@@ -149,12 +149,11 @@ class SamplingMixin:
             rng.shuffle(everything)
             return everything
         fraction = sampling.fraction_for_sample_size(num, total, withReplacement)
-        round_seed = rng.randrange(1 << 63)
-        picked = self.sample(withReplacement, fraction, round_seed).collect()
+        # the same seeds as PySpark in the same order: the first round uses the user's seed
+        picked = self.sample(withReplacement, fraction, seed).collect()
         # the fraction makes a short sample very unlikely (about 1 in 10^4); draw again if it happens
         while len(picked) < num:
-            round_seed = rng.randrange(1 << 63)
-            picked = self.sample(withReplacement, fraction, round_seed).collect()
+            picked = self.sample(withReplacement, fraction, rng.randint(0, sys.maxsize)).collect()
         rng.shuffle(picked)
         return picked[:num]
 

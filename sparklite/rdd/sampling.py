@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import math
 import random
+import sys
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -70,19 +71,38 @@ def bound_index(bounds: list[Any], key: Any) -> int:
 
 # ---------------------------------------------------------------------- sample / randomSplit kernels
 
-def partition_rng(seed: int, index: int) -> random.Random:
+def partition_rng(seed: Any, index: int) -> random.Random:
     """The generator of one partition: a function of (seed, partition index) only.
 
     A recomputed partition (after a lost executor or a retried task) therefore
-    draws the same numbers and keeps the same elements as the first time.
+    draws the same numbers and keeps the same elements as the first time. For
+    an int seed this is PySpark's generator (``Random(seed ^ index)`` warmed up
+    by ten draws), so ``sample(False, 0.1, 42)`` keeps the same elements as
+    PySpark does from the same partitions.
     """
-    return random.Random(f"sparklite-sample:{seed}:{index}")
+    if isinstance(seed, int):
+        rng = random.Random(seed ^ index)
+        for _ in range(10):  # neighbouring partitions' seeds differ in few bits: mix them first
+            rng.randint(0, 1)
+        return rng
+    return random.Random(f"sparklite-sample:{seed!r}:{index}")
 
 
 def poisson_draw(rng: random.Random, mean: float) -> int:
-    """How many arrivals of a rate-``mean`` Poisson process fall in [0, 1)."""
-    if mean <= 0.0:
-        return 0
+    """A Poisson(``mean``) count, drawn as PySpark draws it (so seeded samples agree with it).
+
+    Small means multiply uniforms until the product falls under exp(-mean)
+    (Knuth); large ones count exponential arrivals in [0, 1), whose product
+    form would underflow.
+    """
+    if mean < 20.0:
+        limit = math.exp(-mean)
+        p = rng.random()
+        count = 0
+        while p > limit:
+            count += 1
+            p *= rng.random()
+        return count
     count = 0
     t = rng.expovariate(mean)
     while t < 1.0:
@@ -172,13 +192,14 @@ def fraction_for_sample_size(size: int, total: int, with_replacement: bool) -> f
     With replacement the count is Poisson: aim ``k`` standard deviations above
     the wanted size (k = 9 for tiny sizes, where the normal approximation is
     poor, else 5). Without replacement the count is binomial: the bound below
-    keeps the chance of drawing too few under 1e-4 (a Chernoff-style bound).
+    keeps the chance of drawing too few under 5e-5 (a Chernoff-style bound).
+    Both are PySpark's numbers, so ``takeSample`` picks what PySpark picks.
     """
     fraction = size / total
     if with_replacement:
         k = 9 if size < 12 else 5
         return max(fraction + k * math.sqrt(fraction / total), 1e-10)
-    delta = 1e-4
+    delta = 5e-5
     gamma = -math.log(delta) / total
     return min(1.0, max(1e-10, fraction + gamma + math.sqrt(gamma * gamma + 2 * gamma * fraction)))
 
@@ -186,4 +207,4 @@ def fraction_for_sample_size(size: int, total: int, with_replacement: bool) -> f
 def new_seed() -> int:
     """A seed picked on the driver when the user gave none (the RDD then samples the same
     elements every time it is computed)."""
-    return random.SystemRandom().randrange(1 << 63)
+    return random.SystemRandom().randint(0, sys.maxsize)

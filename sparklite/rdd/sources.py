@@ -24,6 +24,21 @@ def slice_bounds(length: int, num_slices: int) -> list[tuple[int, int]]:
     return [((i * length) // num_slices, ((i + 1) * length) // num_slices) for i in range(num_slices)]
 
 
+def collection_bounds(length: int, num_slices: int, batch_size: int = 0) -> list[tuple[int, int]]:
+    """Where PySpark's ``parallelize`` of a list cuts it: whole batches per slice.
+
+    PySpark ships a list to the JVM in batches of
+    ``max(1, min(n // numSlices, batchSize or 1024))`` records and slices the
+    sequence of batches, so slices are uneven once batches are (5000 records
+    in 3 slices are 1024, 2048 and 1928). Cutting at the same places keeps
+    ``glom``, ``zipWithIndex``, ``sample`` and everything else that sees
+    partitions identical to PySpark's.
+    """
+    batch = max(1, min(length // num_slices, batch_size or 1024))
+    batches = -(-length // batch)
+    return [(min(a * batch, length), min(b * batch, length)) for a, b in slice_bounds(batches, num_slices)]
+
+
 class CollectionPartition(Partition):
     __slots__ = ("data", "blob_key")
 
@@ -36,9 +51,10 @@ class CollectionPartition(Partition):
 class ParallelCollectionRDD(RDD):
     """``sc.parallelize(list)``: slices of a driver-side collection."""
 
-    def __init__(self, ctx: Any, data: Sequence[Any], num_slices: int):
+    def __init__(self, ctx: Any, data: Sequence[Any], num_slices: int, batch_size: int = 0):
         super().__init__(ctx)
-        blobs = [serializers.dumps(list(data[a:b])) for a, b in slice_bounds(len(data), num_slices)]
+        bounds = collection_bounds(len(data), num_slices, batch_size)
+        blobs = [serializers.dumps(list(data[a:b])) for a, b in bounds]
         if sum(map(len, blobs)) <= INLINE_LIMIT:
             self._parts = [CollectionPartition(i, b, None) for i, b in enumerate(blobs)]
         else:

@@ -67,8 +67,9 @@ def test_pipe_command_that_stops_reading_early(sc):
 def test_pipe_take_stops_the_process(sc):
     me = psutil.Process()
     assert sc.parallelize(range(100_000), 1).pipe("cat").take(3) == ["0", "1", "2"]
-    # the consumer stopped early: the command was killed and reaped with its task
-    assert not [p for p in me.children(recursive=True) if p.name() == "cat"]
+    # the consumer stopped early: the command is killed with its task and reaped by its reaper thread
+    wait_until(lambda: not [p for p in me.children(recursive=True) if p.name() == "cat"], 20,
+               message="the cat process to be killed and reaped")
 
 
 def test_pipe_upstream_error_fails_the_task(sc):

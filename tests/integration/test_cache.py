@@ -7,6 +7,7 @@ import os
 import pytest
 
 from sparklite import StorageLevel
+from sparklite.rdd.sources import collection_bounds
 from sparklite.scheduler.listener import EventRecorder
 from sparklite.taskcontext import TaskContext
 from tests.helpers.waiting import wait_until
@@ -238,7 +239,7 @@ def test_an_executor_without_the_block_fetches_it_from_the_holder(context_factor
                 yield bm.executor_id, p, list(bm._get_remote(block_id))
 
     fetched = context.parallelize(range(8), 8).mapPartitions(fetch_missing).collect()
-    per_partition = [data[p * 2000:(p + 1) * 2000] for p in range(8)]
+    per_partition = [data[a:b] for a, b in collection_bounds(len(data), 8)]  # PySpark's cut
     assert fetched and all(records == per_partition[p] for _, p, records in fetched)
     assert all(holders[p] != [e] for e, p, _ in fetched)
     assert acc.value == 16_000  # fetched, never recomputed

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import psutil
+import pytest
 
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from tests.helpers.waiting import wait_until
@@ -34,13 +37,16 @@ def test_executors_exit_when_the_driver_is_killed(tmp_path):
         sc = SparkContext("local[2]")
         assert sc.parallelize(range(10), 2).count() == 10
         print(" ".join(str(p) for p in sc._runtime.backend.process_ids().values()), flush=True)
+        print(sc._app_dir, flush=True)
         time.sleep(600)
     """))
     driver = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True,
                               cwd=os.getcwd())
+    app_dir = ""
     try:
         line = driver.stdout.readline()
         pids = [int(p) for p in line.split()]
+        app_dir = driver.stdout.readline().strip()
         assert len(pids) == 2
         procs = [psutil.Process(p) for p in pids]
         driver.send_signal(signal.SIGKILL)
@@ -52,6 +58,8 @@ def test_executors_exit_when_the_driver_is_killed(tmp_path):
             driver.kill()
             driver.wait(10)
         driver.stdout.close()
+        if app_dir.startswith(tempfile.gettempdir()):  # a SIGKILLed driver cannot remove its own
+            shutil.rmtree(app_dir, ignore_errors=True)
 
 
 def test_stage_binary_sent_once_per_executor_and_tasks_carry_only_ids(sc):
@@ -76,3 +84,32 @@ def test_executor_local_dirs_hold_shuffle_files_then_vanish(context_factory):
     app_dir = context._app_dir
     context.stop()
     wait_until(lambda: not os.path.exists(app_dir), 10, message="app dir removal")
+
+
+@pytest.mark.parametrize("body,code,expected", [
+    ("print(sc.parallelize(range(10), 2).sum())", 0, "45"),
+    ("sc.parallelize(range(10), 2).map(lambda x: 1 / 0).collect()", 1, "ZeroDivisionError"),
+])
+def test_script_that_never_stops_its_context_exits(tmp_path, body, code, expected):
+    """PySpark stops the context at interpreter exit; a script must not hang there."""
+    script = tmp_path / "nostop.py"
+    script.write_text("import os\nfrom sparklite import SparkContext\nsc = SparkContext('local[2]')\n"
+                      "print('pids', *sc._runtime.backend.process_ids().values(), flush=True)\n"
+                      "print('appdir', sc._app_dir, flush=True)\n" + body + "\n")
+    for cmd in ([sys.executable, str(script)], [os.path.join(os.path.dirname(sys.executable), "sparklite-submit"),
+                                                 "--master", "local[2]", str(script)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=os.getcwd())
+        assert proc.returncode == code, proc.stderr[-2000:]
+        assert expected in proc.stdout + proc.stderr
+        lines = dict(line.split(" ", 1) for line in proc.stdout.splitlines() if line.startswith(("pids", "appdir")))
+        pids = [int(p) for p in lines["pids"].split()]
+        gone, alive = psutil.wait_procs([p for p in map(_process_or_none, pids) if p], timeout=15)
+        assert not alive, f"executors outlived their driver: {[p.pid for p in alive]}"
+        assert not os.path.exists(lines["appdir"])
+
+
+def _process_or_none(pid):
+    try:
+        return psutil.Process(pid)
+    except psutil.NoSuchProcess:
+        return None

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sparklite.hashing import portable_hash
@@ -64,3 +64,24 @@ def test_range_partitioner_orders_partitions(keys, nbounds):
         grouped = [sorted(k for k in keys if p(k) == i) for i in range(p.numPartitions)]
         concat = [k for g in grouped for k in (g if ascending else sorted(g, reverse=True))]
         assert concat == sorted(flat, reverse=not ascending)
+
+
+SEED_ZERO_KEYS = ["", "a", "abcdefgh", "abcdefghi", "word", "ünïcode", "日本語", "emoji 😀", "\ud800lone", "x" * 300,
+                  b"", b"bytes", b"\x00\xff" * 9, ("a", 1, None), ("ü", b"b", (2.5, "c"))]
+
+
+@settings(max_examples=8, deadline=None)  # one subprocess per example
+@given(st.lists(st.one_of(st.text(), st.binary(), st.tuples(st.text(), st.integers())), max_size=60))
+def test_emulated_seed_zero_hash_matches_cpython(keys):
+    # the driver (random seed) must route str/bytes exactly as PYTHONHASHSEED=0 executors (and PySpark) do
+    code = ("import pickle,sys; from sparklite.hashing import portable_hash, NATIVE_SEED_ZERO; "
+            "keys = pickle.loads(bytes.fromhex(sys.argv[1])); assert NATIVE_SEED_ZERO; "
+            "print(repr([portable_hash(k) for k in keys] + [hash(k) for k in keys if not isinstance(k, tuple)]))")
+    import pickle
+    keys = SEED_ZERO_KEYS + keys
+    out = subprocess.run([sys.executable, "-c", code, pickle.dumps(keys).hex()], capture_output=True, text=True,
+                         check=True, env={"PYTHONHASHSEED": "0", "PATH": ""}, timeout=60)
+    native = eval(out.stdout)
+    mine = [portable_hash(k) for k in keys]
+    assert native[:len(keys)] == mine
+    assert native[len(keys):] == [m for m, k in zip(mine, keys) if not isinstance(k, tuple)]

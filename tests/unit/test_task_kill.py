@@ -126,3 +126,4 @@ def test_kills_racing_with_task_ends_never_leak_or_lose_a_status():
         sys.setswitchinterval(interval)
     assert "killed" in outcomes
     assert kills.running_ids() == []
+
