@@ -28,12 +28,37 @@ def _first(pair: tuple[int, Any]) -> int:
 
 def _content_hash(x: Any) -> int:
     """A hash of an element's value that every executor computes alike (PYTHONHASHSEED=0 there)."""
+    if type(x) is float and x != x:
+        return 0  # hash(nan) is the object's identity since Python 3.10, not its value
     if type(x).__hash__ is not None and type(x).__hash__ is not object.__hash__:
         try:
             return hash(x)
         except TypeError:  # a tuple holding a list, ...
             pass
     return hash(pickle.dumps(x, pickle.HIGHEST_PROTOCOL))
+
+
+def _order_by_content(iterator: Iterable[Any]) -> list[Any]:
+    """The elements in an order that depends only on their values, not on how they arrived.
+
+    Sorted by content hash; elements whose hashes collide (-1 and -2, say) are ordered by
+    their pickled bytes, so even they cannot swap places when the input is recomputed in
+    another order.
+    """
+    keyed = sorted(((_content_hash(x), x) for x in iterator), key=_first)
+    out: list[Any] = []
+    i, n = 0, len(keyed)
+    while i < n:
+        j = i + 1
+        while j < n and keyed[j][0] == keyed[i][0]:
+            j += 1
+        if j - i == 1:
+            out.append(keyed[i][1])
+        else:
+            out.extend(sorted((kx[1] for kx in keyed[i:j]),
+                              key=lambda x: pickle.dumps(x, pickle.HIGHEST_PROTOCOL)))
+        i = j
+    return out
 
 
 class TransformationsMixin:
@@ -176,9 +201,9 @@ class TransformationsMixin:
             # Round-robin over the partition sorted by a content hash, from a start fixed by the
             # partition index: a recomputed partition sends every element to the same reducer as
             # before even if it comes back in another order (issue #3; SPARK-23207 lost rows here)
-            ordered = sorted(((_content_hash(x), x) for x in iterator), key=_first)
+            ordered = _order_by_content(iterator)
             position = random.Random(index).randrange(numPartitions)
-            for _, x in ordered:
+            for x in ordered:
                 position += 1
                 yield position % numPartitions, x
 
