@@ -12,6 +12,7 @@ properties file > ``conf/sparklite-defaults.conf`` > the defaults below.
 """
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
@@ -66,17 +67,24 @@ def parse_bool(text: str) -> bool:
     raise ValueError(f"not a boolean: {text!r} (expected true or false)")
 
 
+def _int(text: str, what: str) -> int:
+    try:
+        return int(str(text).strip())
+    except ValueError:
+        raise ValueError(f"must be {what}") from None
+
+
 def _positive_int(text: str) -> int:
-    value = int(str(text).strip())
+    value = _int(text, "a positive integer")
     if value <= 0:
-        raise ValueError(f"must be a positive integer, got {text!r}")
+        raise ValueError("must be a positive integer")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(str(text).strip())
+    value = _int(text, "an integer >= 0")
     if value < 0:
-        raise ValueError(f"must be >= 0, got {text!r}")
+        raise ValueError("must be an integer >= 0")
     return value
 
 
@@ -122,6 +130,16 @@ def _size(unit: str) -> Callable[[str], int]:
     return lambda text: parse_size(text, unit)
 
 
+def _positive_size(unit: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        value = parse_size(text, unit)
+        if value <= 0:
+            raise ValueError("must be a positive size, e.g. 512m or 2g")
+        return value
+
+    return parse
+
+
 def _duration(unit: str) -> Callable[[str], float]:
     return lambda text: parse_duration(text, unit)
 
@@ -151,7 +169,7 @@ _entry("spark.locality.wait", _duration("ms"), "3s",
        "How long a task waits for a slot on the executor that caches its input before running "
        "elsewhere.")
 # --- executors
-_entry("spark.executor.memory", _size("m"), "1g",
+_entry("spark.executor.memory", _positive_size("m"), "1g",
        "Memory per executor process; storage and shuffle buffers are budgeted from it.")
 _entry("spark.executor.cores", _positive_int, "1",
        "Task slots per executor. local[N] starts N executor processes with this many slots each "
@@ -247,14 +265,14 @@ class Settings:
     parsed immediately, so a malformed value fails at start-up naming its key.
     """
 
-    def __init__(self, raw: Mapping[str, str]):
+    def __init__(self, raw: Mapping[str, str], warn_unknown: bool = True):
         self._raw = dict(raw)
         self._parsed: dict[str, Any] = {}
         for key, value in self._raw.items():
             entry = _entries.get(key)
             if entry is None:
-                if key.startswith("sparklite.") and not key.startswith("sparklite.test."):
-                    log.warning("unknown config key %s (ignored)", key)
+                if warn_unknown:
+                    _warn_unknown(key)
                 continue
             self._parsed[key] = _parse(entry, value)
 
@@ -276,6 +294,29 @@ class Settings:
         if not self.get("sparklite.testing"):
             return default
         return self._raw.get(key, default)
+
+
+_warned: set[str] = set()
+
+
+def _warn_unknown(key: str) -> None:
+    """Warn (once per process) about a key that is probably a typo.
+
+    Any ``spark.*`` key is legal (Spark passes unknown ones through to user code and
+    Hadoop), so only one that nearly matches a known key is reported; an unknown
+    ``sparklite.*`` key is always reported, as nothing else reads them.
+    """
+    if key in _warned or key.startswith("sparklite.test."):
+        return
+    close = difflib.get_close_matches(key, list(_entries), n=1, cutoff=0.85)
+    if key.startswith("sparklite."):
+        hint = f"; did you mean {close[0]}?" if close else ""
+    elif close:
+        hint = f"; did you mean {close[0]}?"
+    else:
+        return
+    _warned.add(key)
+    log.warning("unknown config key %s (ignored)%s", key, hint)
 
 
 def _parse(entry: ConfigEntry, value: str) -> Any:

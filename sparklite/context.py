@@ -10,7 +10,6 @@ One context per process is active at a time, as in PySpark, unless
 """
 from __future__ import annotations
 
-import atexit
 import itertools
 import logging
 import operator
@@ -23,6 +22,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Sequence, TypeVar
 
 import sparklite
+from sparklite import exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
 from sparklite.config import Settings
@@ -147,7 +147,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         if settings.get("spark.logConf"):
             log.info("sparklite config:\n%s", conf.toDebugString())
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
-        _register_stop_at_exit(weakref.ref(self))
+        exit_hooks.stop_at_exit(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -195,7 +195,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             self._stopped = True
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
+            last = SparkContext._active_spark_context is None
         self._finalizer()
+        if last:
+            exit_hooks.restore_sigterm()
 
     def __enter__(self) -> SparkContext:
         return self
@@ -510,24 +513,3 @@ def _stop_runtime(runtime: Any, app_dir: str) -> None:
         runtime.stop()
     finally:
         shutil.rmtree(app_dir, ignore_errors=True)
-
-
-def _stop_at_exit(ref: weakref.ref) -> None:
-    context = ref()
-    if context is not None:
-        context.stop()
-
-
-def _register_stop_at_exit(ref: weakref.ref) -> None:
-    """Stop the context when the interpreter exits, as PySpark does for a script without stop().
-
-    ``atexit`` alone is too late: interpreter exit first joins the worker threads of every
-    thread pool (``concurrent.futures``' own exit hook), and the driver's RPC server threads
-    are serving the executors' streams until the context stops, so exit would wait forever.
-    Hooks registered with ``threading`` run before that join, newest first.
-    """
-    try:
-        threading._register_atexit(_stop_at_exit, ref)  # type: ignore[attr-defined]
-    except (AttributeError, RuntimeError):  # no such hook, or the interpreter is already exiting
-        pass
-    atexit.register(_stop_at_exit, ref)

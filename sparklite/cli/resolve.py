@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
+import tempfile
 from typing import Iterable
 
 from sparklite import config
@@ -66,3 +68,32 @@ def validate(layer: dict[str, str]) -> config.Settings:
 
 def export(layer: dict[str, str]) -> None:
     os.environ[config.SUBMIT_CONF_ENV] = json.dumps(layer)
+
+
+def stage_py_files(spec: str | None) -> tuple[list[str], str | None]:
+    """Import paths for ``--py-files`` and the private directory holding the copied .py files.
+
+    ``.py`` files are copied to a private directory rather than importing from where they
+    lie, so their neighbours do not become importable on the driver (and on local
+    executors, which inherit its paths) while a cluster's executors lack them.
+    """
+    paths: list[str] = []
+    copies: str | None = None
+    for item in (part.strip() for part in (spec or "").split(",")):
+        if not item or "://" in item:  # remote files are shipped to executors, not imported here
+            continue
+        path = os.path.abspath(os.path.expanduser(item))
+        if not os.path.isfile(path):
+            raise ConfigError(f"--py-files: file not found: {item}")
+        if path.endswith(".py"):
+            if copies is None:
+                copies = tempfile.mkdtemp(prefix="sparklite-pyfiles-")
+                paths.append(copies)
+            shutil.copy(path, copies)
+        elif path.endswith((".zip", ".egg")):
+            paths.append(path)
+        else:
+            if copies is not None:
+                shutil.rmtree(copies, ignore_errors=True)
+            raise ConfigError(f"--py-files takes .py, .zip and .egg files, got {item}")
+    return paths, copies

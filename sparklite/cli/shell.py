@@ -30,35 +30,11 @@ import click
 
 import sparklite
 from sparklite.cli.console import interact, print_exception
-from sparklite.cli.resolve import export, resolve_layers, validate
+from sparklite.cli.resolve import export, resolve_layers, stage_py_files, validate
 from sparklite.errors import ConfigError
 
 #: how long the banner waits for executors to register before counting them
 EXECUTOR_WAIT = 10.0
-
-
-def stage_py_files(spec: str | None) -> tuple[list[str], str | None]:
-    """Import paths for ``--py-files`` and the private directory holding the copied .py files."""
-    paths: list[str] = []
-    copies: str | None = None
-    for item in (part.strip() for part in (spec or "").split(",")):
-        if not item:
-            continue
-        path = os.path.abspath(os.path.expanduser(item))
-        if not os.path.isfile(path):
-            raise ConfigError(f"--py-files: file not found: {item}")
-        if path.endswith(".py"):
-            if copies is None:
-                copies = tempfile.mkdtemp(prefix="sparklite-shell-pyfiles-")
-                paths.append(copies)
-            shutil.copy(path, copies)
-        elif path.endswith((".zip", ".egg")):
-            paths.append(path)
-        else:
-            if copies is not None:
-                shutil.rmtree(copies, ignore_errors=True)
-            raise ConfigError(f"--py-files takes .py, .zip and .egg files, got {item}")
-    return paths, copies
 
 
 def start_context() -> Any:

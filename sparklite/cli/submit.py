@@ -7,13 +7,19 @@ configuration resolved here.
 from __future__ import annotations
 
 import os
+import re
 import runpy
+import shutil
 import sys
 
 import click
 
-from sparklite.cli.resolve import export, resolve_layers, validate
-from sparklite.errors import ConfigError
+from sparklite.cli.console import print_exception
+from sparklite.cli.resolve import export, resolve_layers, stage_py_files, validate
+from sparklite.errors import ConfigError, JobInterrupted
+
+#: keys whose values --verbose masks (Spark's default spark.redaction.regex)
+_REDACT = re.compile(r"(?i)secret|password|token|access[.]?key")
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
@@ -55,15 +61,53 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
         raise click.UsageError(f"application file not found: {app}")
     if verbose:
         for key, value in sorted(settings.raw().items()):
-            shown = "*****" if "secret" in key.lower() or "password" in key.lower() else value
-            click.echo(f"{key}={shown}", err=True)
+            click.echo(f"{key}={'*****' if _REDACT.search(key) else value}", err=True)
     export(layer)
+    try:
+        import_paths, copies = stage_py_files(py_files)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    app = os.path.abspath(app)
     sys.argv = [app, *app_args]
-    sys.path.insert(0, os.path.dirname(os.path.abspath(app)))
-    for path in reversed((layer.get("spark.submit.pyFiles") or "").split(",")):
-        if path:  # importable by the driver too; SparkContext ships them to executors
-            sys.path.insert(1, path if not path.endswith(".py") else os.path.dirname(path))
-    runpy.run_path(app, run_name="__main__")
+    # as `python app.py`: the script's directory first; then --py-files, also shipped to executors
+    sys.path[0:0] = [os.path.dirname(app), *import_paths]
+    try:
+        code = _run_app(app)
+    finally:
+        if copies is not None:
+            shutil.rmtree(copies, ignore_errors=True)
+    sys.exit(code)
+
+
+def _run_app(app: str) -> int:
+    """Run the script as ``__main__``; its exit code, reporting an exception as Python would.
+
+    The traceback starts at the script's own frame (not at this launcher's), and a failed
+    job is shown compactly, the user's remote traceback included, as in sparklite-shell.
+    """
+    try:
+        runpy.run_path(app, run_name="__main__")
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != app:
+            tb = tb.tb_next
+        print_exception(exc, tb if tb is not None else exc.__traceback__)
+        # Ctrl-C ends the job and the run: 130, as a shell reports a SIGINT
+        return 130 if isinstance(exc, (KeyboardInterrupt, JobInterrupted)) else 1
+    finally:
+        _stop_active_context()
+    return 0
+
+
+def _stop_active_context() -> None:
+    """A script that did not stop its context: stop it now, before the exit code is reported."""
+    from sparklite import SparkContext
+
+    context = SparkContext._active_spark_context
+    if context is not None:
+        context.stop()
 
 
 def _absolute_paths(value: str | None, flag: str) -> str | None:

@@ -154,7 +154,7 @@ class Executor:
         return True
 
     def _registered(self, registered: pb.Registered, channel: Any) -> None:
-        settings = Settings(pickle.loads(registered.conf))
+        settings = Settings(pickle.loads(registered.conf), warn_unknown=False)  # the driver did
         from sparklite.logs import configure_logging
 
         configure_logging(settings.get("sparklite.logLevel"))

@@ -89,7 +89,12 @@ def _fetch_failure(ff: FetchFailed) -> FetchFailure:
 
 
 def user_traceback(exc: BaseException) -> str:
-    """The traceback of ``exc`` without the engine's frames (all frames if none are the user's)."""
+    """The traceback of ``exc`` as the user's code saw it: the engine's frames left out.
+
+    Exceptions of the chain that passed through no user frame at all (a result that could
+    not be pickled, say) are left out too, except the last, whose message says what went
+    wrong; it then comes without a stack, as nothing in it is the user's.
+    """
     te = traceback.TracebackException.from_exception(exc, capture_locals=False)
     chain: list[traceback.TracebackException] = []
     cur: traceback.TracebackException | None = te
@@ -99,11 +104,14 @@ def user_traceback(exc: BaseException) -> str:
     parts: list[str] = []
     for i, item in enumerate(reversed(chain)):
         frames = [f for f in item.stack if not f.filename.startswith(_INTERNAL_DIRS)]
-        stack = traceback.StackSummary.from_list(frames or list(item.stack))
-        if i:
+        last = i == len(chain) - 1
+        if not frames and not last:
+            continue
+        if parts:
             parts.append("\nThe above exception was the direct cause of the following exception:\n\n")
-        parts.append("Traceback (most recent call last):\n")
-        parts.extend(stack.format())
+        if frames:
+            parts.append("Traceback (most recent call last):\n")
+            parts.extend(traceback.StackSummary.from_list(frames).format())
         parts.extend(item.format_exception_only())
     return "".join(parts)
 

@@ -30,6 +30,9 @@ from sparklite.scheduler.master_url import StandaloneMaster
 
 log = logging.getLogger(__name__)
 
+#: connection attempts per master URL (about a second apart) before an application that never
+#: registered gives up
+REGISTRATION_ATTEMPTS = 5
 
 
 class StandaloneBackend(EndpointBackend):
@@ -46,6 +49,7 @@ class StandaloneBackend(EndpointBackend):
         self._lock = threading.Lock()
         self.granted: dict[str, pb.ExecutorSummary] = {}
         self.registered = threading.Event()
+        self._settled = threading.Event()  # registered, or given up
         self._thread = threading.Thread(target=self._run, name="standalone-backend", daemon=True)
 
     def default_parallelism(self) -> int:
@@ -58,7 +62,7 @@ class StandaloneBackend(EndpointBackend):
         wait = self.settings.get("spark.scheduler.maxRegisteredResourcesWaitingTime")
         ratio = self.settings.get("spark.scheduler.minRegisteredResourcesRatio")
         # as Spark: wait (bounded) for a share of the granted executors before the first job
-        if self.registered.wait(wait) and ratio > 0:
+        if self._settled.wait(wait) and self.registered.is_set() and ratio > 0:
             self._wait_for_executors(ratio, wait)
 
     def _wait_for_executors(self, ratio: float, timeout: float) -> None:
@@ -103,13 +107,30 @@ class StandaloneBackend(EndpointBackend):
                 self._session(f"{host}:{port}")
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
+                why = code.name if code else str(exc)
                 if code == grpc.StatusCode.PERMISSION_DENIED:
-                    self._fail_app(f"the master at {host}:{port} refused this application: {exc.details()}")
+                    self._give_up(f"the master at {host}:{port} refused this application: {exc.details()}")
                     return
-                if not self._stopping.is_set():
+                if self._stopping.is_set():
+                    return
+                if not self.registered.is_set():
+                    # never registered: a wrong URL or a master not up. Spark gives up after a few
+                    # tries ("All masters are unresponsive"); a lost master, below, is waited for
+                    if attempt >= REGISTRATION_ATTEMPTS * len(self.masters):
+                        urls = ", ".join(f"{h}:{p}" for h, p in self.masters)
+                        self._give_up(f"could not register with the master at {urls} ({why}) after "
+                                      f"{attempt} attempts; is a sparklite-master running there?")
+                        return
+                    log.warning("cannot reach the master at %s:%d (%s); retrying", host, port, why)
+                else:
                     log.warning("lost the master at %s:%d (%s); the application keeps its executors "
-                                "and reconnects", host, port, code.name if code else exc)
+                                "and reconnects", host, port, why)
             self._stopping.wait(1.0)
+
+    def _give_up(self, message: str) -> None:
+        log.error("%s", message)
+        self._fail_app(message)
+        self._settled.set()
 
     def _session(self, address: str) -> None:
         channel = make_channel(address, self.security)
@@ -123,6 +144,7 @@ class StandaloneBackend(EndpointBackend):
                 if kind == "registered":
                     log.info("application %s registered with master %s", self.app_id, msg.registered.master_id)
                     self.registered.set()
+                    self._settled.set()
                 elif kind == "executor_added":
                     with self._lock:
                         self.granted[msg.executor_added.executor_id] = msg.executor_added

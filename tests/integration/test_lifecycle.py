@@ -113,3 +113,48 @@ def _process_or_none(pid):
         return psutil.Process(pid)
     except psutil.NoSuchProcess:
         return None
+
+
+SLEEPY_SCRIPT = """
+import sys, time
+from sparklite import SparkContext
+sc = SparkContext("local[2]")
+print("pids", *sc._runtime.backend.process_ids().values(), flush=True)
+print("appdir", sc._app_dir, flush=True)
+marker = sys.argv[1]
+sc.parallelize(range(4), 2).map(lambda x: (open(marker, "a").close(), time.sleep(60))).collect()
+"""
+
+
+@pytest.mark.parametrize("launcher,sig,code", [
+    ("python", signal.SIGTERM, 143),
+    ("sparklite-submit", signal.SIGTERM, 143),
+    ("sparklite-submit", signal.SIGINT, 130),
+])
+def test_a_terminated_driver_cleans_up(tmp_path, launcher, sig, code):
+    """SIGTERM (timeout, kill, Kubernetes) and Ctrl-C stop the context: no executor and no
+    scratch directory outlive the driver, and the exit code tells which signal ended it."""
+    script = tmp_path / "sleepy.py"
+    script.write_text(SLEEPY_SCRIPT)
+    exe = sys.executable if launcher == "python" else os.path.join(os.path.dirname(sys.executable), launcher)
+    marker = tmp_path / "task-started"
+    driver = subprocess.Popen([exe, str(script), str(marker)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True)
+    try:
+        pids = [int(p) for p in driver.stdout.readline().split()[1:]]
+        app_dir = driver.stdout.readline().split(" ", 1)[1].strip()
+        executors = [psutil.Process(p) for p in pids]
+        wait_until(marker.exists, 30, message="a task to start")  # the signal lands mid-job
+        driver.send_signal(sig)
+        assert driver.wait(30) == code, driver.stderr.read()[-2000:]
+        gone, alive = psutil.wait_procs(executors, timeout=15)
+        assert not alive, f"executors outlived their driver: {[p.pid for p in alive]}"
+        assert not os.path.exists(app_dir)
+        if sig == signal.SIGINT:
+            assert "cancelled" in driver.stderr.read()
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait(10)
+        driver.stdout.close()
+        driver.stderr.close()

@@ -154,3 +154,24 @@ def test_submit_ships_py_files_and_files_to_cluster_executors(cluster, tmp_path)
         capture_output=True, text=True, timeout=120, env=env, cwd=str(tmp_path))
     assert out.returncode == 0, out.stderr[-3000:]
     assert f"RESULT {sorted(3 * x + 1007 for x in range(6))}" in out.stdout
+
+
+def test_a_master_that_is_not_there_fails_the_application_clearly():
+    import socket
+    import time
+
+    from sparklite.errors import SparkliteJobError
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    conf = (SparkConf(loadDefaults=False).setMaster(f"sparklite://127.0.0.1:{port}")
+            .set("sparklite.driver.allowMultipleContexts", "true"))
+    started = time.monotonic()
+    sc = SparkContext(conf=conf)
+    try:
+        with pytest.raises(SparkliteJobError, match=f"could not register with the master at 127.0.0.1:{port}"):
+            sc.parallelize(range(10)).sum()
+        assert time.monotonic() - started < 30  # not the minute-long wait for executors
+    finally:
+        sc.stop()

@@ -109,3 +109,32 @@ def test_submit_reads_the_cluster_file(tmp_path):
     missing = run(SUBMIT + ["--cluster", "three", str(app)], env=env)
     assert missing.returncode == 2
     assert str(conf_dir / "clusters" / "three.conf") in missing.stderr
+
+
+@pytest.mark.parametrize("body,error", [
+    ("raise RuntimeError('boom in the script')", "RuntimeError: boom in the script"),
+    ("sc.parallelize(range(2), 2).map(lambda x: threading.Lock()).collect()",
+     "could not be pickled to send it to the driver: cannot pickle '_thread.lock' object"),
+])
+def test_a_failing_script_shows_its_own_traceback(tmp_path, body, error):
+    """As `python app.py` would: the script's frames and the error, not the launcher's or the engine's."""
+    script = tmp_path / "fails.py"
+    script.write_text(f"import threading\nfrom sparklite import SparkContext\nsc = SparkContext('local[2]')\n{body}\n")
+    out = run(SUBMIT + [str(script)], cwd=tmp_path)
+    assert out.returncode == 1
+    assert error in out.stderr
+    frames = re.findall(r'File "([^"]+)"', out.stderr)
+    assert frames and frames[0] == str(script)
+    assert not [f for f in frames if "click" in f or "runpy" in f or "cloudpickle" in f or "/sparklite/" in f]
+
+
+def test_verbose_masks_secrets_tokens_and_access_keys(tmp_path):
+    script = tmp_path / "ok.py"
+    script.write_text("print('ran')\n")
+    out = run(SUBMIT + ["--verbose", "--conf", "spark.authenticate.secret=s3cr3t", "--conf",
+                        "spark.hadoop.fs.s3a.access.key=AKIAEXAMPLE", "--conf", "spark.my.token=tok123",
+                        "--conf", "spark.app.name=visible", str(script)], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for hidden in ("s3cr3t", "AKIAEXAMPLE", "tok123"):
+        assert hidden not in out.stderr
+    assert "spark.app.name=visible" in out.stderr

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from sparklite import SparkConf, config
+from sparklite.config import Settings
 from sparklite.cli.resolve import resolve_layers, validate
 from sparklite.errors import ConfigError
 
@@ -115,3 +116,24 @@ def test_shipped_local_cluster_file(monkeypatch):
     assert config.read_properties(ROOT / "conf" / "clusters" / "local.conf") == {"spark.master": "local[*]"}
     assert resolve_layers(None, [], {}, "local") == {"spark.master": "local[*]"}
 
+
+
+def test_a_near_miss_key_is_reported_once_with_a_suggestion(caplog):
+    config._warned.clear()
+    with caplog.at_level("WARNING", logger="sparklite.config"):
+        Settings({"spark.task.maxFailure": "3", "spark.my.own.setting": "x", "sparklite.storage.chunkrecords": "5"})
+        Settings({"spark.task.maxFailure": "3"})
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [
+        "unknown config key spark.task.maxFailure (ignored); did you mean spark.task.maxFailures?",
+        "unknown config key sparklite.storage.chunkrecords (ignored); did you mean sparklite.storage.chunkRecords?"]
+
+
+@pytest.mark.parametrize("key,value,message", [
+    ("spark.executor.cores", "abc", "must be a positive integer"),
+    ("spark.task.maxFailures", "0", "must be a positive integer"),
+    ("spark.executor.memory", "0", "must be a positive size"),
+])
+def test_bad_values_name_the_key_and_what_is_expected(key, value, message):
+    with pytest.raises(ConfigError, match=f"config key {key}: {message}"):
+        Settings({key: value})

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from sparklite.cli.console import format_job_error
-from sparklite.cli.shell import stage_py_files
+from sparklite.cli.resolve import stage_py_files
 from sparklite.errors import ConfigError, JobCancelledError, JobInterrupted, job_error
 
 
