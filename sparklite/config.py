@@ -186,7 +186,9 @@ _entry("spark.executor.heartbeatInterval", _duration("ms"), "10s",
 _entry("spark.network.timeout", _duration("s"), "120s",
        "An executor silent for this long is considered lost.")
 _entry("sparklite.executor.startTimeout", _duration("s"), "60s",
-       "How long a job waits for its first executor before failing.")
+       "How long a job waits for its first executor before failing. On a standalone cluster that "
+       "accepted the application, jobs instead wait for executors as long as it takes (warning "
+       "every 15 s), as Spark does when the cluster is busy.")
 _entry("spark.local.dir", str, tempfile.gettempdir(),
        "Directory for shuffle files and spilled blocks (one subdirectory per application).")
 _entry("spark.memory.fraction", _fraction, "0.6",

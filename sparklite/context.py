@@ -65,6 +65,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     _active_spark_context: ClassVar[SparkContext | None] = None
     _lock: ClassVar[threading.RLock] = threading.RLock()
+    _app_serial: ClassVar[Iterator[int]] = itertools.count()
     PACKAGE_EXTENSIONS: ClassVar[tuple[str, ...]] = (".zip", ".egg", ".jar")
 
     def __init__(self, master: str | None = None, appName: str | None = None,
@@ -123,8 +124,12 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         #: set by the first checkpoint()/localCheckpoint(): from then on jobs look for marks
         self._checkpoints_marked = False
         spec = parse_master(self.master)
-        self._app_id = f"local-{self._start_time}" if isinstance(spec, LocalMaster) else \
-            f"app-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}"
+        # unique per process too: a master takes two applications with one id for one app
+        # re-registering, so two contexts of one driver (allowMultipleContexts) must differ
+        serial = next(SparkContext._app_serial)
+        suffix = f"-{serial}" if serial else ""
+        self._app_id = f"local-{self._start_time}{suffix}" if isinstance(spec, LocalMaster) else \
+            f"app-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}{suffix}"
         local_dir = settings.get("spark.local.dir")
         os.makedirs(local_dir, exist_ok=True)
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)

@@ -16,7 +16,7 @@ SPARKLITE_MASTER_WEBUI_PORT="${SPARKLITE_MASTER_WEBUI_PORT:-8080}"
 export SPARKLITE_HOME SPARKLITE_CONF_DIR
 mkdir -p "$SPARKLITE_LOG_DIR"
 
-pid_file() { echo "$SPARKLITE_PID_DIR/sparklite-$USER-$1.pid"; }
+pid_file() { echo "$SPARKLITE_PID_DIR/sparklite-${USER:-$(id -un)}-$1.pid"; }
 
 # start_daemon NAME COMMAND...: run in the background, remember its pid, refuse a second copy
 start_daemon() {

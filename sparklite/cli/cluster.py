@@ -27,12 +27,14 @@ def _settings(properties_file: str | None) -> config.Settings:
     return config.Settings(layer)
 
 
-def _wait_for_signal() -> None:
+def _wait_for_signal(alive: threading.Thread | None = None) -> None:
+    """Until SIGTERM/SIGINT, or until ``alive`` (the daemon's main loop) ends by itself."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    while not stop.wait(1.0):
-        pass
+    while not stop.wait(0.2):
+        if alive is not None and not alive.is_alive():
+            return
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -109,6 +111,8 @@ def worker_main(master_url: str, cores: int | None, memory: str | None, work_dir
     runner = threading.Thread(target=worker.run, name="worker-main", daemon=True)
     runner.start()
     try:
-        _wait_for_signal()
+        _wait_for_signal(runner)
     finally:
         worker.stop()
+    if worker.fatal:
+        raise click.ClickException(worker.fatal)

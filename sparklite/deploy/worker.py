@@ -63,6 +63,8 @@ class Worker:
         self._outbox: queue.Queue | None = None
         self._pending_reports: list[pb.WorkerMessage] = []
         self._stopping = threading.Event()
+        #: why the worker gave up on its own (the master refused it), or None
+        self.fatal: str | None = None
         self.connected = threading.Event()
 
     # ------------------------------------------------------------------ life
@@ -79,7 +81,10 @@ class Worker:
             except grpc.RpcError as exc:
                 code = exc.code() if hasattr(exc, "code") else None
                 if code == grpc.StatusCode.PERMISSION_DENIED:
-                    log.error("master %s:%d refused this worker: %s", host, port, exc.details())
+                    # a wrong secret or certificate does not fix itself: stop, as Spark's worker does
+                    self.fatal = f"the master at {host}:{port} refused this worker: {exc.details()}"
+                    log.error("%s", self.fatal)
+                    return
                 else:
                     log.warning("lost the master at %s:%d (%s); reconnecting", host, port,
                                 code.name if code else exc)

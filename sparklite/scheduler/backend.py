@@ -33,6 +33,11 @@ class SchedulerBackend(Protocol):
 
     def executor_pids(self) -> dict[str, int]: ...
 
+    def queued_for_resources(self) -> bool:
+        """True while a cluster manager has accepted the application and will grant executors
+        once resources free up (a job then waits instead of timing out)."""
+        ...
+
 
 class EndpointBackend:
     """Shared part: task launch and kill go through the endpoint."""
@@ -55,3 +60,6 @@ class EndpointBackend:
 
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors)}
+
+    def queued_for_resources(self) -> bool:
+        return False

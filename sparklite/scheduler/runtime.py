@@ -45,6 +45,8 @@ from sparklite.ui.progress import console_progress
 log = logging.getLogger(__name__)
 
 HEARTBEAT_CHECK_EVERY = 2.0
+#: seconds between warnings while a job waits for a busy cluster's executors (spark.starvation.timeout)
+STARVATION_WARNING = 15.0
 
 
 def driver_addresses(settings: Settings) -> tuple[str, str]:
@@ -230,9 +232,22 @@ class Runtime:
 
     def _wait(self, waiter: JobWaiter, job_id: int) -> None:
         start_timeout = self.settings.get("sparklite.executor.startTimeout")
+        warned_at = time.monotonic()
         try:
             while not waiter.wait(0.25):
-                if not self._first_executor.is_set() and time.monotonic() - self._started > start_timeout:
+                if self._first_executor.is_set():
+                    continue
+                now = time.monotonic()
+                if self.backend.queued_for_resources():
+                    # a busy cluster: wait for executors as Spark does, saying so now and then
+                    if now - warned_at > STARVATION_WARNING:
+                        warned_at = now
+                        log.warning("Initial job has not accepted any resources; check the master's "
+                                    "status page to ensure that workers are registered and have "
+                                    "sufficient resources (this application asks for executors of "
+                                    "%s cores and %s of memory)", self.settings.get("spark.executor.cores"),
+                                    self.settings.raw().get("spark.executor.memory", "1g"))
+                elif now - self._started > start_timeout:
                     self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
                                                            f"{start_timeout:.0f} s "
                                                            f"(sparklite.executor.startTimeout)"))

@@ -15,6 +15,7 @@ import getpass
 import logging
 import queue
 import threading
+import time
 from typing import Any, Callable
 
 import grpc
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 #: connection attempts per master URL (about a second apart) before an application that never
 #: registered gives up
 REGISTRATION_ATTEMPTS = 5
+#: seconds the start-up waits for a first grant before concluding the cluster is busy
+NOTHING_GRANTED_WAIT = 2.0
 
 
 class StandaloneBackend(EndpointBackend):
@@ -70,12 +73,15 @@ class StandaloneBackend(EndpointBackend):
         timer = threading.Timer(timeout, deadline.set)
         timer.daemon = True
         timer.start()
+        started = time.monotonic()
         try:
             while not deadline.is_set() and not self._stopping.is_set():
                 with self._lock:
                     granted = len(self.granted)
                 if granted and len(self.endpoint.executors) >= ratio * granted:
                     return
+                if not granted and time.monotonic() - started > NOTHING_GRANTED_WAIT:
+                    return  # a busy cluster: nothing to wait for yet (jobs wait, saying so)
                 deadline.wait(0.05)
         finally:
             timer.cancel()
@@ -167,6 +173,10 @@ class StandaloneBackend(EndpointBackend):
 
     def process_ids(self) -> dict[str, int]:
         return {}
+
+    def queued_for_resources(self) -> bool:
+        # registered with the master: it places executors as soon as workers have room
+        return self.registered.is_set() and not self._stopping.is_set()
 
     def stop(self) -> None:
         self._stopping.set()

@@ -151,3 +151,20 @@ def test_non_loopback_bind_requires_a_secret():
 def test_tls_needs_its_files(tmp_path):
     with pytest.raises(ConfigError, match="sparklite.ssl.certFile"):
         cluster_security(Settings({"spark.ssl.enabled": "true", "spark.authenticate.secret": "s"}), "127.0.0.1")
+
+
+def test_a_worker_with_the_wrong_secret_stops_with_a_clear_error(cluster, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from tests.helpers.cluster import write_properties
+
+    props = write_properties(tmp_path / "wrong.properties", {**BASE, "spark.authenticate.secret": "wrong"})
+    worker = os.path.join(os.path.dirname(sys.executable), "sparklite-worker")
+    out = subprocess.run([worker, "--master", cluster.url, "--cores", "1", "--memory", "256m", "--host",
+                          "127.0.0.1", "--work-dir", str(tmp_path / "w"), "--properties-file", str(props)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode != 0
+    assert "refused this worker" in out.stderr and "spark.authenticate.secret" in out.stderr
+    assert len(cluster.status().workers) == 1  # only the good worker ever registered

@@ -175,3 +175,53 @@ def test_a_master_that_is_not_there_fails_the_application_clearly():
         assert time.monotonic() - started < 30  # not the minute-long wait for executors
     finally:
         sc.stop()
+
+
+def test_an_application_on_a_busy_cluster_waits_for_executors(cluster, tmp_path):
+    """As in Spark: an app the master accepted waits for cores (warning now and then), rather
+    than failing after the executor start timeout; it runs once the other app lets go."""
+    import threading
+    import time
+
+    release = tmp_path / "release"
+    started = tmp_path / "started"
+    started.mkdir()
+
+    def hold(x):
+        open(started / str(x), "w").close()
+        while not release.exists():
+            time.sleep(0.05)
+        return x
+
+    busy = app(cluster, **{"spark.cores.max": "2"})
+    results: dict[str, object] = {}
+    holder = threading.Thread(target=lambda: results.update(a=busy.parallelize(range(2), 2).map(hold).collect()))
+    holder.start()
+    waiting = None
+    try:
+        wait_until(lambda: len(list(started.iterdir())) == 2, 60, message="the first app to hold both cores")
+        waiting = app(cluster, **{"sparklite.executor.startTimeout": "1s"})
+
+        def run_b():
+            try:
+                results["b"] = waiting.parallelize(range(100), 2).sum()
+            except Exception as exc:  # noqa: BLE001 - the assertion below reports it
+                results["b"] = exc
+
+        second = threading.Thread(target=run_b)
+        second.start()
+        t0 = time.monotonic()
+        wait_until(lambda: "b" in results or time.monotonic() - t0 > 3, 10)
+        assert "b" not in results, f"the waiting app gave up: {results.get('b')!r}"
+        release.touch()
+        holder.join(30)
+        assert results["a"] == [0, 1]
+        busy.stop()
+        second.join(20)
+        assert results.get("b") == sum(range(100))
+    finally:
+        release.touch()
+        holder.join(30)
+        busy.stop()
+        if waiting is not None:
+            waiting.stop()
