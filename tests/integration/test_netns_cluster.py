@@ -138,7 +138,12 @@ def test_job_survives_a_worker_cut_off_mid_job(hosts, tmp_path):
     victim = next(name for name, pids in worker_of.items() if pid in pids)
     cut_at = time.monotonic()
     net.cut(victim)
-    result = result_of(proc)
+    try:
+        result = result_of(proc)
+    except (AssertionError, subprocess.TimeoutExpired) as exc:  # keep what the daemons said
+        logs = "\n".join(f"--- {name}:\n{cluster.log(name)[-3000:]}"
+                          for name in ["master", *(f"worker-{w}" for w in cluster.workers)])
+        raise AssertionError(f"{exc}\n{logs}") from exc
     done = time.monotonic()
     data = [(i % 23, i) for i in range(20000)]
     expected = {}
