@@ -13,6 +13,7 @@ import threading
 from typing import TYPE_CHECKING, Any, Iterator
 
 from sparklite.rdd.base import Partition
+from sparklite.rdd.dependency import walk_lineage
 from sparklite.rdd.rdd import RDD
 from sparklite.taskcontext import TaskContext
 
@@ -101,22 +102,14 @@ def checkpoint_after_job(ctx: Any, rdd: RDD) -> None:
 
 def _marked_in_lineage(rdd: RDD) -> list[RDD]:
     """Marked, not yet materialized RDDs; the walk stops at the first marked RDD of each path
-    and at checkpointed RDDs (their lineage is gone). Explicit stack: lineages can be deep."""
-    found: list[RDD] = []
-    seen: set[int] = set()
-    stack = [rdd]
-    while stack:
-        r = stack.pop()
-        if id(r) in seen:
-            continue
-        seen.add(id(r))
-        if r.is_checkpointed:
-            continue
-        if getattr(r, "_checkpoint_data", None) is not None:
-            found.append(r)
-            continue
-        stack.extend(dep.rdd for dep in r.dependencies())
-    return found
+    and at checkpointed RDDs (their lineage is gone)."""
+    def marked(r: RDD) -> bool:
+        return not r.is_checkpointed and getattr(r, "_checkpoint_data", None) is not None
+
+    def beyond(r: RDD, _: Any) -> bool:
+        return not r.is_checkpointed and not marked(r)
+
+    return [r for r, _ in walk_lineage(rdd, beyond) if marked(r)]
 
 
 def _write_reliable(ctx: Any, rdd: RDD) -> None:

@@ -12,7 +12,7 @@ must never recompute themselves.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
     from sparklite.rdd.partitioner import Partitioner
@@ -86,3 +86,27 @@ class ShuffleDependency(Dependency):
 
     def __repr__(self) -> str:
         return f"ShuffleDependency(shuffle {self.shuffle_id}, {self.partitioner!r})"
+
+
+def walk_lineage(rdd: Any, follow: Callable[[Any, Dependency], bool]) -> Iterator[tuple[Any, list[Dependency]]]:
+    """``(r, r's dependencies)`` for ``rdd`` and every ancestor reached through the
+    dependencies ``follow(r, dep)`` accepts, each RDD once, depth first.
+
+    An explicit stack rather than recursion: the lineage of an iterative job
+    (a PageRank loop, a long chain of unions) runs thousands of RDDs deep.
+    """
+    seen: set[int] = set()
+    stack = [rdd]
+    while stack:
+        r = stack.pop()
+        if id(r) in seen:
+            continue
+        seen.add(id(r))
+        deps = r.dependencies()
+        yield r, deps
+        stack.extend(dep.rdd for dep in deps if follow(r, dep))
+
+
+def narrow_only(_: Any, dep: Dependency) -> bool:
+    """``walk_lineage`` within one stage: shuffle dependencies are its boundaries."""
+    return not isinstance(dep, ShuffleDependency)

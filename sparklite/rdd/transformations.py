@@ -9,7 +9,7 @@ from __future__ import annotations
 import pickle
 import random
 import warnings
-from itertools import chain
+from itertools import chain, groupby
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator
 
 from sparklite.hashing import portable_hash
@@ -47,17 +47,11 @@ def _order_by_content(iterator: Iterable[Any]) -> list[Any]:
     """
     keyed = sorted(((_content_hash(x), x) for x in iterator), key=_first)
     out: list[Any] = []
-    i, n = 0, len(keyed)
-    while i < n:
-        j = i + 1
-        while j < n and keyed[j][0] == keyed[i][0]:
-            j += 1
-        if j - i == 1:
-            out.append(keyed[i][1])
-        else:
-            out.extend(sorted((kx[1] for kx in keyed[i:j]),
-                              key=lambda x: pickle.dumps(x, pickle.HIGHEST_PROTOCOL)))
-        i = j
+    for _, run in groupby(keyed, key=_first):
+        same_hash = [x for _, x in run]
+        if len(same_hash) > 1:
+            same_hash.sort(key=lambda x: pickle.dumps(x, pickle.HIGHEST_PROTOCOL))
+        out.extend(same_hash)
     return out
 
 

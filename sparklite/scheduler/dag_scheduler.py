@@ -42,7 +42,7 @@ from typing import Any, Callable
 from sparklite import serializers
 from sparklite.errors import (ExceptionFailure, FetchFailure, JobCancelledError, SparkliteError,
                               TaskFailure, job_error)
-from sparklite.rdd.dependency import NarrowDependency, ShuffleDependency
+from sparklite.rdd.dependency import NarrowDependency, ShuffleDependency, narrow_only, walk_lineage
 from sparklite.scheduler import events as ev
 from sparklite.scheduler.job import ActiveJob
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
@@ -113,20 +113,12 @@ class DAGScheduler:
 
     @staticmethod
     def _shuffle_deps_of(rdd: Any) -> list[ShuffleDependency]:
-        """The shuffle dependencies reachable from ``rdd`` through narrow ones (explicit stack)."""
+        """The shuffle dependencies reachable from ``rdd`` through narrow ones."""
         found: dict[int, ShuffleDependency] = {}
-        seen: set[int] = set()
-        stack = [rdd]
-        while stack:
-            r = stack.pop()
-            if id(r) in seen:
-                continue
-            seen.add(id(r))
-            for dep in r.dependencies():
+        for _, deps in walk_lineage(rdd, narrow_only):
+            for dep in deps:
                 if isinstance(dep, ShuffleDependency):
                     found.setdefault(dep.shuffle_id, dep)
-                else:
-                    stack.append(dep.rdd)
         return list(found.values())
 
     def _parent_stages(self, rdd: Any, job_id: int) -> tuple[list[Stage], list[int]]:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sparklite.rdd.dependency import ShuffleDependency
+from sparklite.rdd.dependency import narrow_only, walk_lineage
 
 BARRIER_CHAIN_MESSAGE = (
     "[SPARK-24820][SPARK-24821]: Barrier execution mode does not allow the following pattern of "
@@ -43,20 +43,8 @@ class StageRequirements:
 
 
 def rdds_in_stage(rdd: Any) -> list[Any]:
-    """``rdd`` and its ancestors through narrow dependencies (explicit stack: deep lineages)."""
-    found: list[Any] = []
-    seen: set[int] = set()
-    stack = [rdd]
-    while stack:
-        r = stack.pop()
-        if id(r) in seen:
-            continue
-        seen.add(id(r))
-        found.append(r)
-        for dep in r.dependencies():
-            if not isinstance(dep, ShuffleDependency):
-                stack.append(dep.rdd)
-    return found
+    """``rdd`` and its ancestors through narrow dependencies."""
+    return [r for r, _ in walk_lineage(rdd, narrow_only)]
 
 
 def stage_requirements(rdd: Any, num_tasks: int, merge_conflicts: bool = False) -> StageRequirements:
