@@ -15,10 +15,19 @@ import shutil
 import tempfile
 from typing import Iterable
 
+import click
+
 from sparklite import config
 from sparklite.errors import ConfigError
 
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+class ConfigFailure(click.ClickException):
+    """A bad setting or config file, reported in one line that names it (no usage text, no
+    traceback); exit code 2, as a usage error."""
+
+    exit_code = 2
 
 
 def parse_conf_pairs(pairs: Iterable[str]) -> dict[str, str]:

@@ -15,7 +15,7 @@ import sys
 import click
 
 from sparklite.cli.console import print_exception
-from sparklite.cli.resolve import export, resolve_layers, stage_py_files, validate
+from sparklite.cli.resolve import ConfigFailure, export, resolve_layers, stage_py_files, validate
 from sparklite.errors import ConfigError, JobInterrupted
 
 #: keys whose values --verbose masks (Spark's default spark.redaction.regex)
@@ -56,7 +56,7 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
         layer = resolve_layers(properties_file, conf_pairs, flags, cluster)
         settings = validate(layer)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigFailure(str(exc)) from None
     if not os.path.isfile(app):
         raise click.UsageError(f"application file not found: {app}")
     if verbose:
@@ -66,7 +66,7 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
     try:
         import_paths, copies = stage_py_files(py_files)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigFailure(str(exc)) from None
     app = os.path.abspath(app)
     sys.argv = [app, *app_args]
     # as `python app.py`: the script's directory first; then --py-files, also shipped to executors

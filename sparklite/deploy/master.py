@@ -52,7 +52,7 @@ class Master:
         self.loop = EventLoop("sparklite-master", self._handle)
         self.loop.start()
         self.server, self.port = make_server([generic_handler(MASTER, _MasterServicer(self))], host, port,
-                                             security, max_workers=256)
+                                             security, max_workers=256, name="the master")
         self.host = host
         self.web = None
         if webui_port is not None:

@@ -21,7 +21,8 @@ class ActiveJob:
 
 
 class JobWaiter:
-    """Collects a job's per-partition results (as pickled bytes) and wakes the caller.
+    """Collects a job's per-partition results (pickled bytes, or SpilledResult files for the
+    big ones: task_results.py) and wakes the caller.
 
     ``task_succeeded``/``job_failed`` are called on the scheduler thread; the
     caller unpickles results on its own thread, so a big ``collect`` does not
@@ -47,6 +48,9 @@ class JobWaiter:
     def job_failed(self, error: BaseException) -> None:
         if not self._done.is_set():
             self.error = error
+            from sparklite.scheduler.task_results import discard_results
+
+            discard_results(self.results)  # results of a failed job are never held
             self._done.set()
 
     @property
