@@ -205,6 +205,12 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         if last:
             exit_hooks.restore_sigterm()
 
+    def _ending_with_error(self, why: str) -> None:
+        """The driver program is ending with an error: a standalone master will show the
+        application FAILED, not FINISHED, once it stops."""
+        if not self._stopped:
+            self._runtime.ending_with_error = why
+
     def __enter__(self) -> SparkContext:
         return self
 

@@ -58,7 +58,7 @@ def master_main(host: str | None, port: int, webui_port: int, properties_file: s
         raise ConfigFailure(str(exc)) from None
     configure_logging(settings.get("sparklite.logLevel"))
     master = Master(host, port, security, settings.get("spark.worker.timeout"),
-                    None if webui_port < 0 else webui_port)
+                    None if webui_port < 0 else webui_port, settings.get("spark.deploy.retainedApplications"))
     web = f", status page http://{host}:{master.web.port}/" if master.web else ""
     click.echo(f"sparklite master {master.master_id} at {master.url}{web}", err=True)
     click.echo(f"MASTER_URL {master.url}", err=False)

@@ -151,6 +151,8 @@ def main(master: str | None, cluster: str | None, name: str | None, conf_pairs: 
 
         for context in (namespace.get("sc"), SparkContext._active_spark_context):
             if isinstance(context, SparkContext):
+                if failed:
+                    context._ending_with_error("the code run by sparklite-shell failed")
                 context.stop()
         if copies is not None:
             shutil.rmtree(copies, ignore_errors=True)

@@ -85,11 +85,13 @@ def _run_app(app: str) -> int:
     The traceback starts at the script's own frame (not at this launcher's), and a failed
     job is shown compactly, the user's remote traceback included, as in sparklite-shell.
     """
+    error: str | None = None
     try:
         runpy.run_path(app, run_name="__main__")
     except SystemExit:
         raise
     except BaseException as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != app:
             tb = tb.tb_next
@@ -97,16 +99,19 @@ def _run_app(app: str) -> int:
         # Ctrl-C ends the job and the run: 130, as a shell reports a SIGINT
         return 130 if isinstance(exc, (KeyboardInterrupt, JobInterrupted)) else 1
     finally:
-        _stop_active_context()
+        _stop_active_context(error)
     return 0
 
 
-def _stop_active_context() -> None:
-    """A script that did not stop its context: stop it now, before the exit code is reported."""
+def _stop_active_context(error: str | None = None) -> None:
+    """A script that did not stop its context: stop it now, before the exit code is reported
+    (``error``: the script failed, which a standalone master then shows)."""
     from sparklite import SparkContext
 
     context = SparkContext._active_spark_context
     if context is not None:
+        if error is not None:
+            context._ending_with_error(error)
         context.stop()
 
 

@@ -1,16 +1,41 @@
 """A read-only status page for the master: workers, applications, executors (HTML and /json).
 
-It shows no secrets and accepts no input; it binds the master's host.
+It shows no secrets and accepts no input; it binds the master's host. Anyone
+who can reach the port may connect, so it is built not to be held up: one
+thread accepts and watches connections, and a request goes to a small fixed
+pool only once its first bytes have arrived. A connection that sends nothing
+is closed after ``IDLE_TIMEOUT``, one that sends too slowly after
+``REQUEST_TIMEOUT``, and at most ``MAX_CONNECTIONS`` are open (the oldest idle
+one makes room), so idle or slow clients never keep a real request waiting.
+
+THREADING: the accept thread owns the selector and the idle table; pool
+threads serve one request each and close its connection.
 """
 from __future__ import annotations
 
 import html
 import json
+import logging
+import selectors
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 
 from google.protobuf.json_format import MessageToDict
+
+log = logging.getLogger(__name__)
+
+#: threads that serve requests
+POOL_SIZE = 4
+#: seconds a connection may stay open without sending a byte
+IDLE_TIMEOUT = 10.0
+#: seconds a started request has to arrive in full, and its answer to be taken
+REQUEST_TIMEOUT = 5.0
+#: open connections at most (idle, queued and being served)
+MAX_CONNECTIONS = 256
 
 
 class StatusPage:
@@ -18,6 +43,8 @@ class StatusPage:
         page = self
 
         class Handler(BaseHTTPRequestHandler):
+            timeout = REQUEST_TIMEOUT  # socket timeout while reading the request and writing the answer
+
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 data = MessageToDict(status(), preserving_proto_field_name=True)
                 if self.path.rstrip("/") == "/json":
@@ -33,10 +60,88 @@ class StatusPage:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.port = self.server.server_address[1]
-        self._thread = threading.Thread(target=self.server.serve_forever, name="master-web-ui", daemon=True)
+        self._handler = Handler
+        self._listener = socket.create_server((host, port))
+        self._listener.setblocking(False)
+        self.port = self._listener.getsockname()[1]
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._pool = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="master-web-ui")
+        #: idle connections (no byte yet) -> when they were accepted
+        self._idle: dict[socket.socket, float] = {}
+        self._busy = 0  # connections handed to the pool and not closed yet
+        self._lock = threading.Lock()  # guards _busy
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="master-web-ui-accept", daemon=True)
         self._thread.start()
+
+    # ------------------------------------------------------------------ accept thread
+
+    def _serve(self) -> None:
+        while not self._stopped.is_set():
+            for key, _ in self._selector.select(timeout=0.5):
+                if key.fileobj is self._listener:
+                    self._accept()
+                else:
+                    self._dispatch(key.fileobj)  # type: ignore[arg-type]
+            self._close_idle(time.monotonic() - IDLE_TIMEOUT)
+        for conn in list(self._idle):
+            self._drop(conn)
+        self._selector.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:  # e.g. out of file descriptors: keep serving the others
+                log.warning("status page: accept failed: %s", exc)
+                return
+            with self._lock:
+                busy = self._busy
+            if len(self._idle) + busy >= MAX_CONNECTIONS:
+                if self._idle:
+                    self._drop(min(self._idle, key=self._idle.__getitem__))  # the oldest idle one
+                else:
+                    conn.close()
+                    continue
+            conn.setblocking(False)
+            self._idle[conn] = time.monotonic()
+            self._selector.register(conn, selectors.EVENT_READ)
+
+    def _dispatch(self, conn: socket.socket) -> None:
+        self._selector.unregister(conn)
+        del self._idle[conn]
+        with self._lock:
+            self._busy += 1
+        self._pool.submit(self._handle, conn)
+
+    def _close_idle(self, before: float) -> None:
+        for conn in [c for c, since in self._idle.items() if since < before]:
+            self._drop(conn)
+
+    def _drop(self, conn: socket.socket) -> None:
+        self._selector.unregister(conn)
+        del self._idle[conn]
+        conn.close()
+
+    # ------------------------------------------------------------------ pool threads
+
+    def _handle(self, conn: socket.socket) -> None:
+        try:
+            conn.setblocking(True)
+            self._handler(conn, conn.getpeername(), self)
+        except Exception as exc:  # a client that went away, a timeout: its problem only
+            log.debug("status page request failed: %s", exc)
+        finally:
+            try:
+                conn.close()
+            finally:
+                with self._lock:
+                    self._busy -= 1
+
+    # ------------------------------------------------------------------ page
 
     @staticmethod
     def render(data: dict[str, Any]) -> str:
@@ -55,5 +160,7 @@ class StatusPage:
                 + table("Executors", data.get("executors", [])) + "</body></html>")
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self._stopped.set()
+        self._thread.join(5.0)
+        self._listener.close()
+        self._pool.shutdown(wait=True, cancel_futures=True)

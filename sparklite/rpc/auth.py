@@ -221,7 +221,8 @@ def hello_handler(authenticator: Authenticator) -> grpc.GenericRpcHandler:
             return authenticator.hello(dict(context.invocation_metadata()).get(HELLO_KEY))
         except PermissionError as exc:
             authenticator.note_refusal(HELLO_METHOD, str(exc))
-            context.abort(grpc.StatusCode.PERMISSION_DENIED, f"sparklite: authentication failed: {exc}")
+            context.abort(grpc.StatusCode.PERMISSION_DENIED,
+                          f"sparklite: authentication failed at {authenticator.name}: {exc}")
         raise AssertionError("unreachable")
 
     handler = grpc.stream_unary_rpc_method_handler(hello, response_serializer=pb.HelloReply.SerializeToString)

@@ -86,6 +86,8 @@ class Runtime:
         self._job_lock = threading.Lock()
         self._first_executor = threading.Event()
         self._fatal: str | None = None
+        #: set when the driver program is ending with an error (an uncaught exception)
+        self.ending_with_error: str | None = None
         self._started = time.monotonic()
         master = parse_master(settings.get("spark.master"))
         max_failures = master.max_failures if isinstance(master, LocalMaster) and master.max_failures \
@@ -142,7 +144,7 @@ class Runtime:
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
-                                 self.security)
+                                 self.security, lambda: self._fatal or self.ending_with_error)
 
     def _registered(self, handle: ExecutorHandle) -> None:
         on_registered = getattr(self.backend, "on_registered", None)
