@@ -2,18 +2,21 @@
 
 It shows no secrets and accepts no input; it binds the master's host. Anyone
 who can reach the port may connect, so it is built not to be held up: one
-thread accepts and watches connections, and a request goes to a small fixed
-pool only once its first bytes have arrived. A connection that sends nothing
-is closed after ``IDLE_TIMEOUT``, one that sends too slowly after
-``REQUEST_TIMEOUT``, and at most ``MAX_CONNECTIONS`` are open (the oldest idle
-one makes room), so idle or slow clients never keep a real request waiting.
+thread accepts connections and reads their request headers without blocking;
+a request goes to a small fixed pool only once its headers are complete, so
+the pool never waits on a client. A connection that has not sent its whole
+request within ``IDLE_TIMEOUT`` is closed, so are headers over
+``MAX_HEADER`` bytes, and at most ``MAX_CONNECTIONS`` are open (the oldest
+waiting one makes room): idle or slow clients never keep a real request
+waiting.
 
-THREADING: the accept thread owns the selector and the idle table; pool
-threads serve one request each and close its connection.
+THREADING: the accept thread owns the selector and the waiting table; pool
+threads answer one request each and close its connection.
 """
 from __future__ import annotations
 
 import html
+import io
 import json
 import logging
 import selectors
@@ -30,12 +33,14 @@ log = logging.getLogger(__name__)
 
 #: threads that serve requests
 POOL_SIZE = 4
-#: seconds a connection may stay open without sending a byte
+#: seconds a connection has to send its whole request
 IDLE_TIMEOUT = 10.0
-#: seconds a started request has to arrive in full, and its answer to be taken
+#: seconds the client has to take the answer
 REQUEST_TIMEOUT = 5.0
-#: open connections at most (idle, queued and being served)
+#: open connections at most (waiting, queued and being answered)
 MAX_CONNECTIONS = 256
+#: request line and headers, at most (a GET has no body)
+MAX_HEADER = 16 << 10
 
 
 class StatusPage:
@@ -43,7 +48,12 @@ class StatusPage:
         page = self
 
         class Handler(BaseHTTPRequestHandler):
-            timeout = REQUEST_TIMEOUT  # socket timeout while reading the request and writing the answer
+            def setup(self) -> None:
+                # the request arrives already read (by the accept thread); only the answer is written
+                self.connection, data = self.request
+                self.connection.settimeout(REQUEST_TIMEOUT)
+                self.rfile = io.BytesIO(data)
+                self.wfile = self.connection.makefile("wb")
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
                 data = MessageToDict(status(), preserving_proto_field_name=True)
@@ -67,8 +77,8 @@ class StatusPage:
         self._selector = selectors.DefaultSelector()
         self._selector.register(self._listener, selectors.EVENT_READ)
         self._pool = ThreadPoolExecutor(POOL_SIZE, thread_name_prefix="master-web-ui")
-        #: idle connections (no byte yet) -> when they were accepted
-        self._idle: dict[socket.socket, float] = {}
+        #: connections whose request is still arriving -> (when they were accepted, what came so far)
+        self._idle: dict[socket.socket, tuple[float, bytearray]] = {}
         self._busy = 0  # connections handed to the pool and not closed yet
         self._lock = threading.Lock()  # guards _busy
         self._stopped = threading.Event()
@@ -83,7 +93,7 @@ class StatusPage:
                 if key.fileobj is self._listener:
                     self._accept()
                 else:
-                    self._dispatch(key.fileobj)  # type: ignore[arg-type]
+                    self._receive(key.fileobj)  # type: ignore[arg-type]
             self._close_idle(time.monotonic() - IDLE_TIMEOUT)
         for conn in list(self._idle):
             self._drop(conn)
@@ -102,23 +112,34 @@ class StatusPage:
                 busy = self._busy
             if len(self._idle) + busy >= MAX_CONNECTIONS:
                 if self._idle:
-                    self._drop(min(self._idle, key=self._idle.__getitem__))  # the oldest idle one
+                    self._drop(min(self._idle, key=lambda c: self._idle[c][0]))  # the oldest waiting one
                 else:
                     conn.close()
                     continue
             conn.setblocking(False)
-            self._idle[conn] = time.monotonic()
+            self._idle[conn] = (time.monotonic(), bytearray())
             self._selector.register(conn, selectors.EVENT_READ)
 
-    def _dispatch(self, conn: socket.socket) -> None:
-        self._selector.unregister(conn)
-        del self._idle[conn]
-        with self._lock:
-            self._busy += 1
-        self._pool.submit(self._handle, conn)
+    def _receive(self, conn: socket.socket) -> None:
+        try:
+            data = conn.recv(4096)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        received = self._idle[conn][1]
+        received += data
+        if not data or len(received) > MAX_HEADER:
+            self._drop(conn)
+        elif b"\r\n\r\n" in received or b"\n\n" in received:
+            self._selector.unregister(conn)
+            del self._idle[conn]
+            with self._lock:
+                self._busy += 1
+            self._pool.submit(self._handle, conn, bytes(received))
 
     def _close_idle(self, before: float) -> None:
-        for conn in [c for c, since in self._idle.items() if since < before]:
+        for conn in [c for c, (since, _) in self._idle.items() if since < before]:
             self._drop(conn)
 
     def _drop(self, conn: socket.socket) -> None:
@@ -128,10 +149,10 @@ class StatusPage:
 
     # ------------------------------------------------------------------ pool threads
 
-    def _handle(self, conn: socket.socket) -> None:
+    def _handle(self, conn: socket.socket, request: bytes) -> None:
         try:
             conn.setblocking(True)
-            self._handler(conn, conn.getpeername(), self)
+            self._handler((conn, request), conn.getpeername(), self)
         except Exception as exc:  # a client that went away, a timeout: its problem only
             log.debug("status page request failed: %s", exc)
         finally:

@@ -95,6 +95,8 @@ class TaskResultGetter:
         self._pool: ThreadPoolExecutor | None = None
         #: task ids whose admitted status is being fetched: its second arrival is not counted again
         self._fetched: set[int] = set()
+        #: stored payloads fetched so far (inspection, tests)
+        self.fetches = 0
 
     # ------------------------------------------------------------------ scheduler thread
 
@@ -117,6 +119,7 @@ class TaskResultGetter:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(GETTER_THREADS, thread_name_prefix="task-result-getter")
         self._fetched.add(task_id)
+        self.fetches += 1
         self._pool.submit(self._fetch, executor_id, address, task_id, stored_size, into_file)
 
     def settled(self, task_id: int) -> None:
