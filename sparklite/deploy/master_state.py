@@ -20,9 +20,11 @@ Policy
   A restarted master re-learns workers (with the executors they run) and
   applications (with theirs) as they reconnect.
 * An application whose driver stays disconnected for ``app_timeout`` (its
-  driver died, e.g. SIGKILLed) is marked FAILED and its executors are killed;
-  one that unregisters ends FINISHED, or FAILED when its driver says it is
-  ending with an error. Only the last ``retained_apps`` ended applications
+  driver died, e.g. SIGKILLed) is marked FAILED. Its executors are not killed:
+  they end by themselves when their driver's connection does (keepalives catch
+  a hung one), and a driver that was only cut off from the master may still
+  come back and re-register with them. One that unregisters ends FINISHED (its
+  executors are killed), or FAILED when its driver says it is ending with an error. Only the last ``retained_apps`` ended applications
   are kept; older records are forgotten, so a long-lived master stays small.
 
 THREADING: one master thread (an event loop) calls every method.
@@ -234,12 +236,12 @@ class MasterState:
             return []
         return self._end_app(app, "FAILED" if state == "FAILED" else "FINISHED", reason, now)
 
-    def _end_app(self, app: AppInfo, state: str, reason: str, now: float) -> list[Command]:
+    def _end_app(self, app: AppInfo, state: str, reason: str, now: float, kill: bool = True) -> list[Command]:
         app.state = state
         app.reason = reason if state == "FAILED" else ""
         app.ended_at = now
         commands: list[Command] = []
-        for info in list(app.executors.values()):
+        for info in list(app.executors.values()) if kill else []:
             worker = self.workers.get(info.worker_id)
             if worker is not None and worker.alive:
                 commands.append(("worker", worker.worker_id, pb.MasterToWorker(
@@ -255,7 +257,7 @@ class MasterState:
             if app.state == "DISCONNECTED" and app.disconnected_at is not None \
                     and now - app.disconnected_at > timeout:
                 commands += self._end_app(app, "FAILED", f"its driver disconnected and did not come back "
-                                                         f"within {timeout:.0f} s", now)
+                                                         f"within {timeout:.0f} s", now, kill=False)
         return commands
 
     def _forget_old_apps(self) -> None:

@@ -48,9 +48,6 @@ class JobWaiter:
     def job_failed(self, error: BaseException) -> None:
         if not self._done.is_set():
             self.error = error
-            from sparklite.scheduler.task_results import discard_results
-
-            discard_results(self.results)  # results of a failed job are never held
             self._done.set()
 
     @property

@@ -204,6 +204,9 @@ class Runtime:
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             self._wait(waiter, job_id)
+        except BaseException:
+            discard_results(waiter.results)  # a failed job's fetched results go at once
+            raise
         finally:
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints

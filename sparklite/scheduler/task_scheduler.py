@@ -196,6 +196,9 @@ class TaskScheduler:
                 self.results.forget(executor_id, task_id, stored_size)
                 self._result_refused(manager, task_id, executor_id, refusal)
                 return
+        if stored_size and not manager.task_set.is_shuffle_map and launch.stage_id not in self.dag.stages:
+            self.results.forget(executor_id, task_id, stored_size)  # its job has ended: nobody wants it
+            result, stored_size = b"", 0
         if stored_size:  # the payload is still on the executor: the status comes back with it
             slot = self.executors.get(executor_id)
             self.results.fetch(executor_id, slot.block_address if slot else "", task_id, stored_size,

@@ -105,7 +105,7 @@ def _app(cluster: LocalCluster, app_id: str):
 
 
 @pytest.mark.fault
-def test_the_master_marks_a_killed_driver_failed_and_kills_its_executors(tmp_path):
+def test_the_master_marks_a_killed_driver_failed_and_its_executors_end(tmp_path):
     cluster = _cluster(tmp_path, {"spark.authenticate.secret": SECRET})
     try:
         driver = subprocess.Popen([sys.executable, "-c", _DRIVER_SCRIPT, cluster.url, SECRET, "sleep"],
