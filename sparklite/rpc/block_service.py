@@ -96,8 +96,11 @@ class BlockServicer:
             context.abort(grpc.StatusCode.NOT_FOUND, f"executor {self._executor_id} holds no result of "
                                                      f"task {request.task_id}")
             return
-        for chunk in chunks:
+        park_dir = self._test_flag("sparklite.test.parkResultFetchDir")
+        for i, chunk in enumerate(chunks):
             yield pb.Chunk(data=chunk)
+            if i == 0 and park_dir:
+                _park(park_dir)
 
 
 def _park(directory: str) -> None:

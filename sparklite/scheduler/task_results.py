@@ -26,6 +26,8 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
+import grpc
+
 from sparklite import serializers
 from sparklite.errors import TaskFailure
 from sparklite.rpc.channels import RpcSecurity, make_channel
@@ -146,8 +148,12 @@ class TaskResultGetter:
             log.warning("could not fetch the result of task %d from executor %s: %s", task_id, executor_id, exc)
             if self._drop is not None:
                 self._drop(executor_id, [task_id])
+            # a lost connection is the executor dying (not the task's fault); a missing payload is
+            # counted, so a task whose result keeps vanishing cannot be retried forever
+            lost = isinstance(exc, grpc.RpcError) and exc.code() in (  # type: ignore[attr-defined]
+                grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.DEADLINE_EXCEEDED)
             failure = TaskFailure(f"the result of task {task_id} could not be fetched from executor "
-                                  f"{executor_id}: {exc}")
+                                  f"{executor_id}: {exc}", counts=not lost)
             self._post(ev.StatusUpdated(executor_id, task_id, pb.FAILED, b"", b"", pickle.dumps(failure)))
             return
         self._post(ev.StatusUpdated(executor_id, task_id, status.state, result, status.accumulator_updates,
