@@ -154,6 +154,8 @@ class Authenticator:
         try:
             sid_hex, seq_text, mac_hex = token.split(".")
             sid, seq, mac = bytes.fromhex(sid_hex), int(seq_text), bytes.fromhex(mac_hex)
+            if not 0 < seq < 1 << 63:
+                raise ValueError(seq)
         except ValueError:
             return grpc.StatusCode.PERMISSION_DENIED, "malformed credentials"
         with self._lock:

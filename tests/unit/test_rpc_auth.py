@@ -82,7 +82,8 @@ def test_unused_sessions_are_bounded():
 
 def test_garbage_credentials_are_refused():
     server = auth.Authenticator("k", "the driver")
-    for bad in ("", "x", "a.b.c", "zz.1.zz", "00.-1.00"):
-        assert server.check(bad, M) is not None
+    sid = hello(server, "k")[0].hex()
+    for bad in ("", "x", "a.b.c", "zz.1.zz", "00.-1.00", f"{sid}.-1.00", f"{sid}.0.00", f"{sid}.{1 << 70}.00"):
+        assert server.check(bad, M)[0] == grpc.StatusCode.PERMISSION_DENIED, bad
     with pytest.raises(PermissionError):
         server.hello("nonsense")
