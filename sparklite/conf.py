@@ -2,7 +2,9 @@
 
 ``SparkConf()`` starts from the file layers (``conf/sparklite-defaults.conf``,
 then what ``sparklite-submit`` resolved from the cluster file, properties file
-and ``--conf``); values set in code override them. Values are stored as
+and ``--conf``), then the ``spark.*`` system properties set with
+``SparkContext.setSystemProperty`` (as Spark's SparkConf loads Java system
+properties); values set in code override them. Values are stored as
 strings, exactly as PySpark does; validation happens when a SparkContext
 starts (``sparklite.config.Settings``).
 """
@@ -11,6 +13,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from sparklite import config
+
+#: this process's "system properties" (SparkContext.setSystemProperty): a JVM-wide notion in
+#: Spark, so process-wide here; the spark.* ones are defaults of every SparkConf made after
+_system_properties: dict[str, str] = {}
 
 
 class SparkConf:
@@ -27,6 +33,8 @@ class SparkConf:
 
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None):
         self._conf: dict[str, str] = config.load_layers() if loadDefaults else {}
+        if loadDefaults:
+            self._conf.update((k, v) for k, v in _system_properties.items() if k.startswith("spark."))
 
     def set(self, key: str, value: object) -> SparkConf:
         """Set a configuration property."""

@@ -102,6 +102,16 @@ def _master(text: str) -> str:
     return text
 
 
+def _deploy_mode(text: str) -> str:
+    mode = str(text).strip().lower()
+    if mode == "cluster":
+        raise ValueError("cluster deploy mode is not supported yet: the driver runs in the "
+                         "submitting process (use client)")
+    if mode != "client":
+        raise ValueError(f"unknown deploy mode {text!r} (expected client)")
+    return mode
+
+
 def _log_level(text: str) -> str:
     level = str(text).strip().upper()
     if level not in ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"):
@@ -146,7 +156,9 @@ def _duration(unit: str) -> Callable[[str], float]:
 
 # --- application
 _entry("spark.master", _master, None,
-       "Where to run: local, local[N], local[*], or sparklite://host:port. Unset means local[*].")
+       "Where to run: local, local[N], local[*], local[N, maxFailures], local-cluster[N, cores, "
+       "memoryMB] (N executor processes of that size), or sparklite://host:port. Unset means "
+       "local[*].")
 _entry("spark.app.name", str, "sparklite", "Application name shown in logs and the UI.")
 _entry("spark.default.parallelism", _positive_int, None,
        "Default number of partitions for parallelize and for shuffles when numPartitions is not "
@@ -242,6 +254,20 @@ _entry("spark.submit.pyFiles", str, None,
        "Comma-separated .py/.zip/.egg files shipped to executors and importable there (--py-files).")
 _entry("spark.files", str, None,
        "Comma-separated files shipped to executors, readable through SparkFiles.get (--files).")
+_entry("spark.archives", str, None,
+       "Comma-separated archives (.zip, .jar, .tar.gz, .tgz, .tar) unpacked on every executor, "
+       "each into SparkFiles.get(<file name>), or SparkFiles.get(<alias>) for path#alias "
+       "(--archives).")
+_entry("spark.submit.deployMode", _deploy_mode, "client",
+       "Where the driver runs: client (this process; the only mode so far).")
+_entry("spark.driver.memory", _positive_size("m"), "1g",
+       "Memory of the driver (--driver-memory). Recorded only: the driver is the Python process "
+       "that runs the script, which no setting can resize after it started.")
+_entry("spark.python.profile", parse_bool, "false",
+       "Profile every task with cProfile on the executors; sc.show_profiles() prints the "
+       "statistics merged per RDD, sc.dump_profiles(dir) writes rdd_<id>.pstats files.")
+_entry("spark.python.profile.dump", str, None,
+       "With spark.python.profile: a directory the profiles are dumped to when the context stops.")
 # --- shuffle
 _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
        "Fetch every shuffle segment through the owning executor's gRPC block service, even on "

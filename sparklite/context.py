@@ -28,9 +28,11 @@ from sparklite.conf import SparkConf
 from sparklite.config import Settings
 from sparklite.context_io import InputMixin
 from sparklite.context_jobs import JobsMixin
+from sparklite.context_profiles import ProfilesMixin
 from sparklite.context_shared import SharedVariablesMixin
 from sparklite.errors import ContextStoppedError
 from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
+from sparklite.filesystems import storage_options
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
 from sparklite.rpc.security import local_security
@@ -44,14 +46,16 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
+class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
     """Main entry point for sparklite functionality.
 
     Parameters
     ----------
     master : str, optional
-        ``local``, ``local[N]``, ``local[*]`` or ``sparklite://host:port``. Defaults to the
-        ``spark.master`` setting, else ``local[*]``.
+        ``local``, ``local[N]``, ``local[*]``, ``local[N, maxFailures]``,
+        ``local-cluster[N, cores, memoryMB]`` (N executor processes of ``cores`` slots and
+        ``memoryMB`` each, as PySpark's tests use) or ``sparklite://host:port``. Defaults
+        to the ``spark.master`` setting, else ``local[*]``.
     appName : str, optional
         A name for the application.
     conf : SparkConf, optional
@@ -86,6 +90,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         for key, value in (environment or {}).items():
             conf.setExecutorEnv(key, value)
         conf.setIfMissing("spark.master", "local[*]")
+        _apply_local_cluster(conf)
         settings = Settings(dict(conf.getAll()))
         with SparkContext._lock:
             active = SparkContext._active_spark_context
@@ -100,6 +105,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             self.addPyFile(path)
         for path in _listed(settings.get("spark.files")):
             self.addFile(path)
+        for path in _listed(settings.get("spark.archives")):
+            self.addArchive(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
         from sparklite.scheduler.runtime import Runtime
@@ -118,6 +125,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._blob_store = BlobStore()
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
+        #: fsspec options per protocol (spark.hadoop.fs.s3a.*, sparklite.fs.*): filesystems.py
+        self._fs_options = storage_options(settings.raw())
         #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
         self._persistent_rdds: dict[int, RDD[Any]] = {}
         self._checkpoint_lock = threading.RLock()
@@ -151,6 +160,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._stopped = False
         if settings.get("spark.logConf"):
             log.info("sparklite config:\n%s", conf.toDebugString())
+        self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
 
@@ -201,6 +211,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
             last = SparkContext._active_spark_context is None
+        try:
+            self._dump_profiles_at_stop()
+        except OSError as exc:
+            log.warning("spark.python.profile.dump: could not write the profiles: %s", exc)
         self._finalizer()
         if last:
             exit_hooks.restore_sigterm()
@@ -286,6 +300,57 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         {}
         """
         return {}
+
+    @classmethod
+    def setSystemProperty(cls, key: str, value: str) -> None:
+        """Set a Java system property, such as `spark.executor.memory`. This must
+        be invoked before instantiating :class:`SparkContext`.
+
+        sparklite has no JVM: the property is kept for this process, and ``spark.*`` ones
+        become defaults of every :class:`SparkConf` created afterwards, as in Spark.
+
+        Parameters
+        ----------
+        key : str
+            The key of a new Java system property.
+        value : str
+            The value of a new Java system property.
+
+        Examples
+        --------
+        >>> SparkContext.setSystemProperty("sparklite.demo.property", "1")
+        >>> SparkContext.getSystemProperty("sparklite.demo.property")
+        '1'
+        """
+        from sparklite import conf as conf_module
+
+        conf_module._system_properties[str(key)] = str(value)
+
+    @classmethod
+    def getSystemProperty(cls, key: str) -> str | None:
+        """Get a Java system property, such as `java.home`: one set with
+        :meth:`setSystemProperty`, else the few standard ones this process can answer
+        (``user.name``, ``user.home``, ``user.dir``, ``os.name``, ``os.arch``,
+        ``java.io.tmpdir``, ``file.separator``, ``path.separator``, ``line.separator``);
+        None otherwise (``java.version``: there is no JVM).
+
+        Parameters
+        ----------
+        key : str
+            The key of a Java system property.
+
+        Examples
+        --------
+        >>> SparkContext.getSystemProperty("user.dir") == os.getcwd()
+        True
+        >>> SparkContext.getSystemProperty("no.such.property") is None
+        True
+        """
+        from sparklite import conf as conf_module
+
+        if key in conf_module._system_properties:
+            return conf_module._system_properties[key]
+        return _standard_property(key)
 
     def getConf(self) -> SparkConf:
         """Return a copy of this SparkContext's configuration :class:`SparkConf`.
@@ -427,6 +492,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     def _job_properties(self) -> dict[str, str]:
         properties = dict(self._local_properties())
+        properties.update(self._profile_properties())
         dependencies = self._files.dependencies_property()
         if dependencies is not None:
             properties[DEPENDENCIES_PROPERTY] = dependencies
@@ -507,6 +573,29 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         raise RuntimeError("It appears that you are attempting to reference SparkContext from a "
                            "broadcast variable, action, or transformation. SparkContext can only "
                            "be used on the driver, not in code that it run on workers.")
+
+
+def _standard_property(key: str) -> str | None:
+    import getpass
+    import platform
+
+    answers: dict[str, Callable[[], str]] = {
+        "user.name": getpass.getuser, "user.home": lambda: os.path.expanduser("~"),
+        "user.dir": os.getcwd, "os.name": platform.system, "os.arch": platform.machine,
+        "java.io.tmpdir": tempfile.gettempdir, "file.separator": lambda: os.sep,
+        "path.separator": lambda: os.pathsep, "line.separator": lambda: os.linesep}
+    answer = answers.get(key)
+    return answer() if answer is not None else None
+
+
+def _apply_local_cluster(conf: SparkConf) -> None:
+    """``local-cluster[N, cores, memoryMB]``: each executor's cores and memory, unless set."""
+    from sparklite.scheduler.master_url import parse_master
+
+    spec = parse_master(conf.get("spark.master") or "")
+    if isinstance(spec, LocalMaster) and spec.cores is not None:
+        conf.setIfMissing("spark.executor.cores", str(spec.cores))
+        conf.setIfMissing("spark.executor.memory", f"{spec.memory_mb}m")
 
 
 def _listed(value: str | None) -> list[str]:

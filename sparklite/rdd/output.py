@@ -44,15 +44,15 @@ def _encode(x: Any) -> bytes:
 
 
 def _write_part(url: str, compression: str | None, lines: Iterator[bytes]) -> None:
-    import fsspec
+    from sparklite.filesystems import open_url, url_to_fs
 
     tmp = url.rsplit("/", 1)
     tmp_url = f"{tmp[0]}/.{tmp[1]}.tmp"
-    with fsspec.open(tmp_url, "wb", compression=compression) as f:
+    with open_url(tmp_url, "wb", compression=compression) as f:
         for line in lines:
             f.write(line)
             f.write(b"\n")
-    fs, path = fsspec.core.url_to_fs(tmp_url)
+    fs, path = url_to_fs(tmp_url)
     fs.mv(path, fs._strip_protocol(url))
 
 
@@ -68,10 +68,10 @@ class OutputMixin:
         >>> sorted(sc.textFile(out).collect())
         ['3', 'a', 'b']
         """
-        import fsspec.core
+        from sparklite.filesystems import url_to_fs
 
         compression, suffix = _codec(compressionCodecClass)
-        fs, fspath = fsspec.core.url_to_fs(path)
+        fs, fspath = url_to_fs(path)
         if fs.exists(fspath):
             raise FileExistsError(f"Output directory {path} already exists")
         fs.makedirs(fspath, exist_ok=False)
