@@ -268,6 +268,10 @@ _entry("spark.python.profile", parse_bool, "false",
        "statistics merged per RDD, sc.dump_profiles(dir) writes rdd_<id>.pstats files.")
 _entry("spark.python.profile.dump", str, None,
        "With spark.python.profile: a directory the profiles are dumped to when the context stops.")
+# --- sparklite.sql (DataFrames of files)
+_entry("spark.sql.files.maxPartitionBytes", _positive_size("b"), "128m",
+       "Most bytes of Parquet row groups one read task takes (a bigger file is read by several "
+       "tasks, one run of row groups each).")
 # --- shuffle
 _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
        "Fetch every shuffle segment through the owning executor's gRPC block service, even on "

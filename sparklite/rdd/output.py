@@ -1,4 +1,5 @@
-"""Writing RDDs out (mixin of RDD): saveAsTextFile and saveAsPickleFile through fsspec.
+"""Writing RDDs out (mixin of RDD): saveAsTextFile and saveAsPickleFile through fsspec, and
+``toDF`` (a ``sparklite.sql`` DataFrame, for Parquet/CSV/JSON files).
 
 Each task writes its own ``part-NNNNN`` under a temporary name and renames
 it, so a retried or duplicated attempt never leaves a half-written part; the
@@ -132,3 +133,27 @@ class OutputMixin:
             self.mapPartitionsWithIndex(write).count()
         with fs.open(f"{fspath.rstrip('/')}/_SUCCESS", "wb"):
             pass
+
+    def toDF(self: RDD, schema: Any = None, sampleRatio: float | None = None) -> Any:
+        """Converts the RDD into a :class:`sparklite.sql.DataFrame` (of the active SparkSession
+        on this RDD's context, or a new session over it).
+
+        Parameters
+        ----------
+        schema : :class:`sparklite.sql.types.StructType`, str or list, optional
+            a StructType, a DDL string (``"a INT, b STRING"``) or a list of column names
+            (types inferred from the first rows, as PySpark does).
+        sampleRatio : float, optional
+            the sample ratio of rows used for inferring
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([("Alice", 1)])
+        >>> rdd.toDF(["name", "age"]).collect()
+        [Row(name='Alice', age=1)]
+        >>> rdd.toDF("name STRING, age INT").schema.simpleString()
+        'struct<name:string,age:int>'
+        """
+        from sparklite.sql.session import SparkSession
+
+        return SparkSession._for_context(self.ctx).createDataFrame(self, schema, sampleRatio)
