@@ -336,10 +336,11 @@ def _warn_unknown(key: str) -> None:
 
     Any ``spark.*`` key is legal (Spark passes unknown ones through to user code and
     Hadoop), so only one that nearly matches a known key is reported; an unknown
-    ``sparklite.*`` key is always reported, as nothing else reads them.
+    ``sparklite.*`` key is always reported, as nothing else reads them (except the
+    ``sparklite.fs.*`` pass-through of fsspec options).
     """
-    if key in _warned or key.startswith("sparklite.test."):
-        return
+    if key in _warned or key.startswith(("sparklite.test.", "sparklite.fs.")):
+        return  # sparklite.fs.<protocol>.<option>: any fsspec option (filesystems.py)
     close = difflib.get_close_matches(key, list(_entries), n=1, cutoff=0.85)
     if key.startswith("sparklite."):
         hint = f"; did you mean {close[0]}?" if close else ""

@@ -159,7 +159,9 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
             raise
         self._stopped = False
         if settings.get("spark.logConf"):
-            log.info("sparklite config:\n%s", conf.toDebugString())
+            from sparklite.redaction import redacted_lines
+
+            log.info("sparklite config:\n%s", "\n".join(redacted_lines(dict(conf.getAll()))))
         self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)

@@ -157,6 +157,15 @@ def url_to_fs(url: str, **kwargs: Any) -> tuple[Any, str]:
     return fsspec.core.url_to_fs(str(url), **{**options_for(url), **kwargs})
 
 
+def url_to_fs_for(url: str, conf: Mapping[str, str]) -> tuple[Any, str]:
+    """``url_to_fs`` with the options a given config map implies (for components that hold their
+    own settings, such as an event log writer, rather than the running application's)."""
+    import fsspec.core
+
+    options = storage_options(conf).get(protocol_of(url), {})
+    return fsspec.core.url_to_fs(str(url), **options)
+
+
 def open_url(url: str, mode: str = "rb", compression: str | None = None) -> Any:
     """``fsspec.open`` with the application's options (use as a context manager)."""
     import fsspec
@@ -164,12 +173,23 @@ def open_url(url: str, mode: str = "rb", compression: str | None = None) -> Any:
     return fsspec.open(str(url), mode, compression=compression, **options_for(url))
 
 
-def hadoop_uri(fs: Any, path: str) -> str:
-    """A path as Hadoop prints it: ``file:/abs/path`` locally, ``scheme://...`` otherwise."""
+def hadoop_uri(fs: Any, path: str, protocol: str | None = None) -> str:
+    """A path as Hadoop prints it: ``file:/abs/path`` locally, ``scheme://...`` otherwise, with
+    the user's ``protocol`` when it names the same file system (``s3a://`` stays ``s3a://``)."""
     url = fs.unstrip_protocol(path)
     if url.startswith("file://"):
         return "file:" + url[len("file://"):]
+    scheme, sep, rest = url.partition("://")
+    protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
+    if sep and protocol and protocol != scheme and protocol in protocols:
+        return f"{protocol}://{rest}"
     return url
+
+
+def common_protocol(path_spec: str) -> str | None:
+    """The protocol of every path of a comma-separated list, when they share one."""
+    found = {protocol_of(p.strip()) for p in str(path_spec).split(",") if p.strip()}
+    return found.pop() if len(found) == 1 else None
 
 
 def is_local(fs: Any) -> bool:
@@ -177,4 +197,4 @@ def is_local(fs: Any) -> bool:
     return "file" in protocols or "local" in protocols
 
 
-__all__ = ["storage_options", "url_to_fs", "open_url", "options_for", "hadoop_uri"]
+__all__ = ["storage_options", "url_to_fs", "url_to_fs_for", "open_url", "options_for", "hadoop_uri"]

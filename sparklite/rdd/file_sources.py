@@ -59,13 +59,14 @@ class _BlobPlanner:
 def _list_whole_files(path: str, planner: _BlobPlanner) -> list[WholeFile]:
     from fsspec.utils import infer_compression
 
-    from sparklite.filesystems import hadoop_uri
+    from sparklite.filesystems import common_protocol, hadoop_uri
     from sparklite.rdd.files import _PROCESS_LOCAL_PROTOCOLS, _protocols, list_input_files
 
     files = []
+    protocol = common_protocol(path)
     for fs, p, size in list_input_files(path):
         blob = planner.put(fs.cat_file(p)) if _protocols(fs) & _PROCESS_LOCAL_PROTOCOLS else None
-        files.append(WholeFile(hadoop_uri(fs, p), fs.unstrip_protocol(p), size, blob,
+        files.append(WholeFile(hadoop_uri(fs, p, protocol), fs.unstrip_protocol(p), size, blob,
                                infer_compression(p)))
     return files
 
