@@ -32,19 +32,32 @@ class SparkConf:
     """
 
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None):
-        self._conf: dict[str, str] = config.load_layers() if loadDefaults else {}
+        self._conf: dict[str, str] = {}
+        #: where each value came from (sparklite-submit --verbose prints it): "code", "--conf"...
+        self._origins: dict[str, str] = {}
         if loadDefaults:
-            self._conf.update((k, v) for k, v in _system_properties.items() if k.startswith("spark."))
+            self._conf, self._origins = config.load_layers_with_origins()
+            for key, value in _system_properties.items():
+                if key.startswith("spark."):
+                    self._conf[key] = value
+                    self._origins[key] = "system property"
 
     def set(self, key: str, value: object) -> SparkConf:
         """Set a configuration property."""
+        return self._set(key, value, "code")
+
+    def _set(self, key: str, value: object, origin: str) -> SparkConf:
         self._conf[str(key)] = str(value) if not isinstance(value, bool) else str(value).lower()
+        self._origins[str(key)] = origin
         return self
 
     def setIfMissing(self, key: str, value: object) -> SparkConf:
         if key not in self._conf:
             self.set(key, value)
         return self
+
+    def _origin(self, key: str) -> str:
+        return self._origins.get(key, "code")
 
     def setMaster(self, value: str) -> SparkConf:
         return self.set("spark.master", value)
@@ -87,6 +100,7 @@ class SparkConf:
     def _copy(self) -> SparkConf:
         other = SparkConf(loadDefaults=False)
         other._conf = dict(self._conf)
+        other._origins = dict(self._origins)
         return other
 
     def __repr__(self) -> str:

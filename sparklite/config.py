@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: env var through which sparklite-submit/shell hand their resolved layers to SparkConf
 SUBMIT_CONF_ENV = "SPARKLITE_SUBMIT_CONF"
+#: ... where each of those keys came from (``--conf``, ``properties file F``...), for --verbose
+SUBMIT_ORIGINS_ENV = "SPARKLITE_SUBMIT_ORIGINS"
+#: set by ``sparklite-submit --verbose``: the SparkContext prints its resolved configuration
+SUBMIT_VERBOSE_ENV = "SPARKLITE_SUBMIT_VERBOSE"
 DEFAULTS_FILE = "sparklite-defaults.conf"
 
 _SIZE_UNITS = {"b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
@@ -413,9 +417,22 @@ def submit_layer() -> dict[str, str]:
 
 def load_layers() -> dict[str, str]:
     """Every file-based layer merged in precedence order (code-set values go on top later)."""
+    return load_layers_with_origins()[0]
+
+
+def load_layers_with_origins() -> tuple[dict[str, str], dict[str, str]]:
+    """``load_layers()`` and, per key, where its value came from."""
     merged = defaults_file_layer()
-    merged.update(submit_layer())
-    return merged
+    directory = conf_dir()
+    origins = dict.fromkeys(merged, f"defaults file {directory / DEFAULTS_FILE}" if directory else "defaults file")
+    submitted = submit_layer()
+    merged.update(submitted)
+    try:
+        told = json.loads(os.environ.get(SUBMIT_ORIGINS_ENV) or "{}")
+    except ValueError:
+        told = {}
+    origins.update({k: str(told.get(k, "sparklite-submit")) for k in submitted})
+    return merged, origins
 
 
 def iter_documented_keys(template_text: str) -> Iterable[str]:

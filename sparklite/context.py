@@ -25,7 +25,7 @@ import sparklite
 from sparklite import exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
-from sparklite.config import Settings
+from sparklite.config import SUBMIT_VERBOSE_ENV, Settings
 from sparklite.context_io import InputMixin
 from sparklite.context_jobs import JobsMixin
 from sparklite.context_profiles import ProfilesMixin
@@ -89,7 +89,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
             conf.setSparkHome(sparkHome)
         for key, value in (environment or {}).items():
             conf.setExecutorEnv(key, value)
-        conf.setIfMissing("spark.master", "local[*]")
+        if conf.get("spark.master") is None:
+            conf._set("spark.master", "local[*]", "default")
         _apply_local_cluster(conf)
         settings = Settings(dict(conf.getAll()))
         with SparkContext._lock:
@@ -162,6 +163,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
             from sparklite.redaction import redacted_lines
 
             log.info("sparklite config:\n%s", "\n".join(redacted_lines(dict(conf.getAll()))))
+        if os.environ.get(SUBMIT_VERBOSE_ENV):
+            _print_resolved(conf, self._app_id)
         self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
@@ -590,14 +593,33 @@ def _standard_property(key: str) -> str | None:
     return answer() if answer is not None else None
 
 
+def _print_resolved(conf: SparkConf, app_id: str) -> None:
+    """sparklite-submit --verbose: every key the application runs with, and where it came from."""
+    import sys
+
+    from sparklite.redaction import redact
+
+    pairs = sorted(conf.getAll())
+    width = max([len(f"{k}={redact(k, v)}") for k, v in pairs] + [0])
+    lines = [f"Resolved configuration of {app_id} (highest first: code > --conf > properties file "
+             f"> cluster file > defaults file > built-in defaults):"]
+    lines += [f"  {f'{k}={redact(k, v)}':<{width}}  ({conf._origin(k)})" for k, v in pairs]
+    print("\n".join(lines), file=sys.stderr, flush=True)
+
+
 def _apply_local_cluster(conf: SparkConf) -> None:
     """``local-cluster[N, cores, memoryMB]``: each executor's cores and memory, unless set."""
     from sparklite.scheduler.master_url import parse_master
 
-    spec = parse_master(conf.get("spark.master") or "")
+    try:
+        spec = parse_master(conf.get("spark.master") or "")
+    except ValueError:
+        return  # Settings reports it, naming the key
     if isinstance(spec, LocalMaster) and spec.cores is not None:
-        conf.setIfMissing("spark.executor.cores", str(spec.cores))
-        conf.setIfMissing("spark.executor.memory", f"{spec.memory_mb}m")
+        for key, value in (("spark.executor.cores", str(spec.cores)),
+                           ("spark.executor.memory", f"{spec.memory_mb}m")):
+            if conf.get(key) is None:
+                conf._set(key, value, "local-cluster master")
 
 
 def _listed(value: str | None) -> list[str]:
