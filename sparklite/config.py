@@ -384,15 +384,21 @@ def read_properties(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def conf_dir() -> pathlib.Path | None:
-    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else the checkout's conf/."""
+    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else
+    $SPARKLITE_HOME/conf, else the checkout's conf/, else the copy an installed (non-editable)
+    sparklite ships as package data (``sparklite/_conf``, made by setup.py's build hook)."""
     env = os.environ.get("SPARKLITE_CONF_DIR")
     if env:
         return pathlib.Path(env)
     home = os.environ.get("SPARKLITE_HOME")
     if home:
         return pathlib.Path(home) / "conf"
-    checkout = pathlib.Path(__file__).resolve().parents[1] / "conf"
-    return checkout if checkout.is_dir() else None
+    package = pathlib.Path(__file__).resolve().parent
+    checkout = package.parent / "conf"
+    if checkout.is_dir() and (checkout / "clusters").is_dir():
+        return checkout
+    packaged = package / "_conf"
+    return packaged if packaged.is_dir() else None
 
 
 def defaults_file_layer() -> dict[str, str]:
