@@ -118,6 +118,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
         self.master: str = settings.get("spark.master")
         self.appName: str = settings.get("spark.app.name")
         self.sparkHome = conf.get("spark.home")
+        #: PySpark's attributes: executor environment variables, the Python executors run
+        self.environment = {k[len("spark.executorEnv."):]: v for k, v in conf.getAll()
+                            if k.startswith("spark.executorEnv.")}
+        import sys
+
+        self.pythonExec = sys.executable  # executors run the driver's interpreter
+        self.pythonVer = "%d.%d" % sys.version_info[:2]
         self._start_time = int(time.time() * 1000)
         self._counters = {name: itertools.count() for name in
                           ("rdd", "shuffle", "broadcast", "accumulator", "resource_profile", "file")}
@@ -294,7 +301,11 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
 
     @property
     def uiWebUrl(self) -> str | None:
-        """The URL of the web UI; None (sparklite has no web UI yet)."""
+        """The URL of the web UI; None (sparklite has no web UI yet).
+
+        >>> sc.uiWebUrl is None
+        True
+        """
         return None
 
     @property
