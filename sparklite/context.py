@@ -533,7 +533,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
                                  f"Total number of partitions: {total}")
         unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
         results = self._runtime.run_job(rdd, func, unique, self._job_properties())
-        checkpoint_after_job(self, rdd)
+        from sparklite.filesystems import options_of
+
+        with options_of(self):
+            checkpoint_after_job(self, rdd)
         if len(unique) == len(requested):
             return results
         by_partition = dict(zip(unique, results))

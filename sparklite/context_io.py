@@ -242,8 +242,11 @@ class InputMixin(HadoopInputMixin):
         >>> sc.parallelize([1, 2, 3, 4]).mapPartitions(func).collect()
         [100, 200, 300, 400]
         """
+        from sparklite.filesystems import options_of
+
         self._assert_alive()
-        self._files.add_file(path, recursive)
+        with options_of(self):
+            self._files.add_file(path, recursive)
 
     def addPyFile(self: SparkContext, path: str) -> None:
         """Add a .py or .zip dependency for all tasks to be executed on this
@@ -265,8 +268,11 @@ class InputMixin(HadoopInputMixin):
         >>> sc.parallelize([1, 2]).map(lambda x: __import__("addpyfile_demo").triple(x)).collect()
         [3, 6]
         """
+        from sparklite.filesystems import options_of
+
         self._assert_alive()
-        self._files.add_py_file(path)
+        with options_of(self):
+            self._files.add_py_file(path)
 
     @property
     def listFiles(self: SparkContext) -> list[str]:
@@ -328,8 +334,11 @@ class InputMixin(HadoopInputMixin):
         >>> sc.parallelize([1, 2, 3, 4]).mapPartitions(func).collect()
         [100, 200, 300, 400]
         """
+        from sparklite.filesystems import options_of
+
         self._assert_alive()
-        self._files.add_archive(path)
+        with options_of(self):
+            self._files.add_archive(path)
 
     @property
     def listArchives(self: SparkContext) -> list[str]:
@@ -367,11 +376,12 @@ class InputMixin(HadoopInputMixin):
         """
         import uuid
 
-        from sparklite.filesystems import hadoop_uri, url_to_fs
+        from sparklite.filesystems import hadoop_uri, options_of, url_to_fs
 
-        fs, fspath = url_to_fs(str(dirName))
-        full = f"{fspath.rstrip('/')}/{uuid.uuid4()}"
-        fs.makedirs(full, exist_ok=True)
+        with options_of(self):
+            fs, fspath = url_to_fs(str(dirName))
+            full = f"{fspath.rstrip('/')}/{uuid.uuid4()}"
+            fs.makedirs(full, exist_ok=True)
         self._checkpoint_dir = hadoop_uri(fs, full)
 
     def getCheckpointDir(self: SparkContext) -> str | None:

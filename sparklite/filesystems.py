@@ -27,8 +27,10 @@ Credentials never leave through text: :mod:`sparklite.redaction` masks these key
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 #: spark.hadoop.fs.s3a.<suffix> -> how it maps (handled in _s3a_options)
 S3A_KEYS = ("endpoint", "access.key", "secret.key", "session.token", "path.style.access",
@@ -42,6 +44,10 @@ _ALIASES = {"s3": ("s3", "s3a"), "s3a": ("s3", "s3a"), "gs": ("gs", "gcs"), "gcs
 
 #: set once in an executor process (ExecutorEnv): the options the driver's conf implies
 _executor_options: dict[str, dict[str, Any]] | None = None
+#: on the driver: the options of the context whose files are being planned or written (a
+#: process may hold several contexts: sparklite.driver.allowMultipleContexts)
+_scoped_options: contextvars.ContextVar[dict[str, dict[str, Any]] | None] = \
+    contextvars.ContextVar("sparklite_fs_options", default=None)
 
 
 def _parse_value(text: str) -> Any:
@@ -127,10 +133,24 @@ def set_executor_options(conf: Mapping[str, str]) -> None:
     _executor_options = storage_options(conf)
 
 
+@contextlib.contextmanager
+def options_of(context: Any) -> Iterator[None]:
+    """Driver side: file system calls in this block use ``context``'s options."""
+    token = _scoped_options.set(getattr(context, "_fs_options", None))
+    try:
+        yield
+    finally:
+        _scoped_options.reset(token)
+
+
 def current_options() -> dict[str, dict[str, Any]]:
-    """The running application's options: the executor's, else the active SparkContext's."""
+    """The running application's options: the executor's; on the driver, those of the context
+    in scope (:func:`options_of`), else the active SparkContext's."""
     if _executor_options is not None:
         return _executor_options
+    scoped = _scoped_options.get()
+    if scoped is not None:
+        return scoped
     from sparklite.context import SparkContext
 
     context = SparkContext._active_spark_context

@@ -119,7 +119,10 @@ class RDDBase:
         if self._checkpoint_rdd is not None:
             return self._checkpoint_rdd.partitions()
         if self._partitions is None:
-            parts = self.get_partitions()
+            from sparklite.filesystems import options_of
+
+            with options_of(self._ctx):  # file sources list their inputs with this app's options
+                parts = self.get_partitions()
             for i, p in enumerate(parts):
                 if p.index != i:
                     raise AssertionError(f"partition {i} of RDD {self._rdd_id} has index {p.index}")

@@ -40,6 +40,20 @@ def _codec(name: str | None) -> tuple[str | None, str]:
     return compression, suffix
 
 
+def _with_fs_options(method: Any) -> Any:
+    """Run a driver-side save with the RDD's context's storage options (filesystems.py)."""
+    import functools
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from sparklite.filesystems import options_of
+
+        with options_of(self.ctx):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 def _encode(x: Any) -> bytes:
     return x if isinstance(x, bytes) else str(x).encode("utf-8")
 
@@ -58,6 +72,7 @@ def _write_part(url: str, compression: str | None, lines: Iterator[bytes]) -> No
 
 
 class OutputMixin:
+    @_with_fs_options
     def saveAsTextFile(self: RDD, path: str, compressionCodecClass: str | None = None) -> None:
         """Save this RDD as text files, one ``part-NNNNN`` per partition, using ``str`` of elements.
 
@@ -90,6 +105,7 @@ class OutputMixin:
         with fs.open(f"{fspath.rstrip('/')}/_SUCCESS", "wb"):
             pass
 
+    @_with_fs_options
     def saveAsPickleFile(self: RDD, path: str, batchSize: int = 10) -> None:
         """Save this RDD as a directory of pickled objects, read back by
         :meth:`SparkContext.pickleFile`.

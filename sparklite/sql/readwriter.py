@@ -99,16 +99,18 @@ class DataFrameReader:
         path = path if path is not None else self._options.get("path")
         if path is None:
             raise ValueError("load() needs a path")
+        from sparklite.filesystems import options_of
         from sparklite.sql import sources
 
         paths = _paths(path)
-        if fmt == "parquet":
-            return sources.read_parquet(self._session, paths, self._schema)
-        if fmt == "text":
-            return sources.read_text(self._session, paths, bool(self._options.get("wholetext")))
-        if fmt == "csv":
-            return sources.read_csv(self._session, paths, self._schema, dict(self._options))
-        return sources.read_json(self._session, paths, self._schema, dict(self._options))
+        with options_of(self._session._sc):  # planning lists and opens files on the driver
+            if fmt == "parquet":
+                return sources.read_parquet(self._session, paths, self._schema)
+            if fmt == "text":
+                return sources.read_text(self._session, paths, bool(self._options.get("wholetext")))
+            if fmt == "csv":
+                return sources.read_csv(self._session, paths, self._schema, dict(self._options))
+            return sources.read_json(self._session, paths, self._schema, dict(self._options))
 
     def parquet(self, *paths: str, **options: Any) -> DataFrame:
         """Loads Parquet files (one task per file fragment or run of row groups)."""
@@ -214,7 +216,10 @@ class DataFrameWriter:
         path = path if path is not None else self._options.get("path")
         if path is None:
             raise ValueError("save() needs a path")
-        write_data_frame(self._df, str(path), fmt, self._mode, dict(self._options))
+        from sparklite.filesystems import options_of
+
+        with options_of(self._df.sparkSession._sc):
+            write_data_frame(self._df, str(path), fmt, self._mode, dict(self._options))
 
     def parquet(self, path: str, mode: str | None = None, partitionBy: Any = None,
                 compression: str | None = None) -> None:

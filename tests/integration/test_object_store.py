@@ -142,3 +142,14 @@ def test_credentials_stay_out_of_logs_and_errors(context_factory, s3_conf, caplo
     assert SECRET_KEY not in caplog.text and SECRET_KEY not in str(failure.value)
     assert "spark.hadoop.fs.s3a.secret.key=*****" in caplog.text  # the logged config is masked
     assert ACCESS_KEY not in caplog.text
+
+
+def test_each_context_uses_its_own_options_on_the_driver(sc, s3_context):
+    """The shared test context (no S3 settings) is the process's active one; the S3 context's
+    planning on the driver still uses the S3 context's options."""
+    from sparklite import SparkContext
+
+    s3, fs = s3_context
+    assert SparkContext._active_spark_context is not s3
+    fs.pipe(f"{BUCKET}/scoped/x.txt", b"1\n2\n")
+    assert sorted(s3.textFile(f"s3a://{BUCKET}/scoped").collect()) == ["1", "2"]
