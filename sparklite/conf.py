@@ -59,6 +59,17 @@ class SparkConf:
     def _origin(self, key: str) -> str:
         return self._origins.get(key, "code")
 
+    def _describe_origins(self, title: str) -> str:
+        """Every key, its value (secrets masked) and where it came from (submit --verbose)."""
+        from sparklite.redaction import redact
+
+        pairs = sorted(self._conf.items())
+        width = max([len(f"{k}={redact(k, v)}") for k, v in pairs] + [0])
+        lines = [f"{title} (highest first: code > --conf > properties file > cluster file > "
+                 f"defaults file > built-in defaults):"]
+        lines += [f"  {f'{k}={redact(k, v)}':<{width}}  ({self._origin(k)})" for k, v in pairs]
+        return "\n".join(lines)
+
     def setMaster(self, value: str) -> SparkConf:
         return self.set("spark.master", value)
 

@@ -29,6 +29,7 @@ from sparklite.config import SUBMIT_VERBOSE_ENV, Settings
 from sparklite.context_io import InputMixin
 from sparklite.context_jobs import JobsMixin
 from sparklite.context_profiles import ProfilesMixin
+from sparklite.context_system import SystemPropertiesMixin
 from sparklite.context_shared import SharedVariablesMixin
 from sparklite.errors import ContextStoppedError
 from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
@@ -36,7 +37,7 @@ from sparklite.filesystems import storage_options
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
 from sparklite.rpc.security import local_security
-from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.master_url import LocalMaster, local_cluster_defaults, parse_master
 from sparklite.storage.blob_store import BlobStore
 
 if TYPE_CHECKING:
@@ -46,7 +47,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
+class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, SystemPropertiesMixin):
     """Main entry point for sparklite functionality.
 
     Parameters
@@ -91,7 +92,9 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
             conf.setExecutorEnv(key, value)
         if conf.get("spark.master") is None:
             conf._set("spark.master", "local[*]", "default")
-        _apply_local_cluster(conf)
+        for key, value in local_cluster_defaults(conf.get("spark.master")).items():
+            if conf.get(key) is None:
+                conf._set(key, value, "local-cluster master")
         settings = Settings(dict(conf.getAll()))
         with SparkContext._lock:
             active = SparkContext._active_spark_context
@@ -171,7 +174,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
 
             log.info("sparklite config:\n%s", "\n".join(redacted_lines(dict(conf.getAll()))))
         if os.environ.get(SUBMIT_VERBOSE_ENV):
-            _print_resolved(conf, self._app_id)
+            import sys
+
+            print(conf._describe_origins(f"Resolved configuration of {self._app_id}"), file=sys.stderr,
+                  flush=True)
         self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
@@ -316,57 +322,6 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
         {}
         """
         return {}
-
-    @classmethod
-    def setSystemProperty(cls, key: str, value: str) -> None:
-        """Set a Java system property, such as `spark.executor.memory`. This must
-        be invoked before instantiating :class:`SparkContext`.
-
-        sparklite has no JVM: the property is kept for this process, and ``spark.*`` ones
-        become defaults of every :class:`SparkConf` created afterwards, as in Spark.
-
-        Parameters
-        ----------
-        key : str
-            The key of a new Java system property.
-        value : str
-            The value of a new Java system property.
-
-        Examples
-        --------
-        >>> SparkContext.setSystemProperty("sparklite.demo.property", "1")
-        >>> SparkContext.getSystemProperty("sparklite.demo.property")
-        '1'
-        """
-        from sparklite import conf as conf_module
-
-        conf_module._system_properties[str(key)] = str(value)
-
-    @classmethod
-    def getSystemProperty(cls, key: str) -> str | None:
-        """Get a Java system property, such as `java.home`: one set with
-        :meth:`setSystemProperty`, else the few standard ones this process can answer
-        (``user.name``, ``user.home``, ``user.dir``, ``os.name``, ``os.arch``,
-        ``java.io.tmpdir``, ``file.separator``, ``path.separator``, ``line.separator``);
-        None otherwise (``java.version``: there is no JVM).
-
-        Parameters
-        ----------
-        key : str
-            The key of a Java system property.
-
-        Examples
-        --------
-        >>> SparkContext.getSystemProperty("user.dir") == os.getcwd()
-        True
-        >>> SparkContext.getSystemProperty("no.such.property") is None
-        True
-        """
-        from sparklite import conf as conf_module
-
-        if key in conf_module._system_properties:
-            return conf_module._system_properties[key]
-        return _standard_property(key)
 
     def getConf(self) -> SparkConf:
         """Return a copy of this SparkContext's configuration :class:`SparkConf`.
@@ -592,48 +547,6 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin):
         raise RuntimeError("It appears that you are attempting to reference SparkContext from a "
                            "broadcast variable, action, or transformation. SparkContext can only "
                            "be used on the driver, not in code that it run on workers.")
-
-
-def _standard_property(key: str) -> str | None:
-    import getpass
-    import platform
-
-    answers: dict[str, Callable[[], str]] = {
-        "user.name": getpass.getuser, "user.home": lambda: os.path.expanduser("~"),
-        "user.dir": os.getcwd, "os.name": platform.system, "os.arch": platform.machine,
-        "java.io.tmpdir": tempfile.gettempdir, "file.separator": lambda: os.sep,
-        "path.separator": lambda: os.pathsep, "line.separator": lambda: os.linesep}
-    answer = answers.get(key)
-    return answer() if answer is not None else None
-
-
-def _print_resolved(conf: SparkConf, app_id: str) -> None:
-    """sparklite-submit --verbose: every key the application runs with, and where it came from."""
-    import sys
-
-    from sparklite.redaction import redact
-
-    pairs = sorted(conf.getAll())
-    width = max([len(f"{k}={redact(k, v)}") for k, v in pairs] + [0])
-    lines = [f"Resolved configuration of {app_id} (highest first: code > --conf > properties file "
-             f"> cluster file > defaults file > built-in defaults):"]
-    lines += [f"  {f'{k}={redact(k, v)}':<{width}}  ({conf._origin(k)})" for k, v in pairs]
-    print("\n".join(lines), file=sys.stderr, flush=True)
-
-
-def _apply_local_cluster(conf: SparkConf) -> None:
-    """``local-cluster[N, cores, memoryMB]``: each executor's cores and memory, unless set."""
-    from sparklite.scheduler.master_url import parse_master
-
-    try:
-        spec = parse_master(conf.get("spark.master") or "")
-    except ValueError:
-        return  # Settings reports it, naming the key
-    if isinstance(spec, LocalMaster) and spec.cores is not None:
-        for key, value in (("spark.executor.cores", str(spec.cores)),
-                           ("spark.executor.memory", f"{spec.memory_mb}m")):
-            if conf.get(key) is None:
-                conf._set(key, value, "local-cluster master")
 
 
 def _listed(value: str | None) -> list[str]:

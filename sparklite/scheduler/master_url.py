@@ -47,3 +47,15 @@ def parse_master(url: str) -> LocalMaster | StandaloneMaster:
     raise ValueError(f"unsupported master URL {text!r}: use local, local[N], local[*], "
                      f"local[N, maxFailures], local-cluster[N, cores, memoryMB] or "
                      f"sparklite://host:port")
+
+
+def local_cluster_defaults(url: str | None) -> dict[str, str]:
+    """``local-cluster[N, cores, memoryMB]``: each executor's cores and memory as config values
+    (applied unless set); empty for any other (or an invalid) master."""
+    try:
+        spec = parse_master(url or "")
+    except ValueError:
+        return {}  # Settings reports it, naming the key
+    if isinstance(spec, LocalMaster) and spec.cores is not None:
+        return {"spark.executor.cores": str(spec.cores), "spark.executor.memory": f"{spec.memory_mb}m"}
+    return {}
