@@ -18,6 +18,11 @@ _NOT_ENABLED = "'spark.python.profile' configuration must be set to 'true' to en
 class ProfilesMixin:
     _profiler: ProfilerCollector | None = None
 
+    @property
+    def profiler_collector(self: SparkContext) -> ProfilerCollector | None:
+        """PySpark's attribute: the profile collector (None unless ``spark.python.profile``)."""
+        return self._profiler
+
     def _start_profiler(self: SparkContext) -> None:
         if self._settings.get("spark.python.profile"):
             self._profiler = ProfilerCollector(self._accumulators.register({}, ProfilesParam()))

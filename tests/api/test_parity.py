@@ -45,7 +45,7 @@ version wholeTextFiles
 """.split()
 #: attributes a PySpark SparkContext instance has (set in __init__)
 PYSPARK_CONTEXT_ATTRIBUTES = ["master", "appName", "sparkHome", "environment", "pythonExec", "pythonVer",
-                              "PACKAGE_EXTENSIONS"]
+                              "PACKAGE_EXTENSIONS", "profiler_collector"]
 
 #: PySpark's signatures (parameter names and defaults) for the methods users call with keywords
 SIGNATURES = {
