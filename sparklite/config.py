@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: env var through which sparklite-submit/shell hand their resolved layers to SparkConf
 SUBMIT_CONF_ENV = "SPARKLITE_SUBMIT_CONF"
+#: ... where each of those keys came from (``--conf``, ``properties file F``...), for --verbose
+SUBMIT_ORIGINS_ENV = "SPARKLITE_SUBMIT_ORIGINS"
+#: set by ``sparklite-submit --verbose``: the SparkContext prints its resolved configuration
+SUBMIT_VERBOSE_ENV = "SPARKLITE_SUBMIT_VERBOSE"
 DEFAULTS_FILE = "sparklite-defaults.conf"
 
 _SIZE_UNITS = {"b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
@@ -100,6 +104,16 @@ def _master(text: str) -> str:
 
     parse_master(text)  # raises ValueError naming the accepted forms
     return text
+
+
+def _deploy_mode(text: str) -> str:
+    mode = str(text).strip().lower()
+    if mode == "cluster":
+        raise ValueError("cluster deploy mode is not supported yet: the driver runs in the "
+                         "submitting process (use client)")
+    if mode != "client":
+        raise ValueError(f"unknown deploy mode {text!r} (expected client)")
+    return mode
 
 
 def _log_level(text: str) -> str:
@@ -212,7 +226,9 @@ MAX_CHUNK = 3 << 20
 
 # --- application
 _entry("spark.master", _master, None,
-       "Where to run: local, local[N], local[*], or sparklite://host:port. Unset means local[*].")
+       "Where to run: local, local[N], local[*], local[N, maxFailures], local-cluster[N, cores, "
+       "memoryMB] (N executor processes of that size), or sparklite://host:port. Unset means "
+       "local[*].")
 _entry("spark.app.name", str, "sparklite", "Application name shown in logs and the UI.")
 _entry("spark.default.parallelism", _positive_int, None,
        "Default number of partitions for parallelize and for shuffles when numPartitions is not "
@@ -320,6 +336,24 @@ _entry("spark.submit.pyFiles", str, None,
        "Comma-separated .py/.zip/.egg files shipped to executors and importable there (--py-files).")
 _entry("spark.files", str, None,
        "Comma-separated files shipped to executors, readable through SparkFiles.get (--files).")
+_entry("spark.archives", str, None,
+       "Comma-separated archives (.zip, .jar, .tar.gz, .tgz, .tar) unpacked on every executor, "
+       "each into SparkFiles.get(<file name>), or SparkFiles.get(<alias>) for path#alias "
+       "(--archives).")
+_entry("spark.submit.deployMode", _deploy_mode, "client",
+       "Where the driver runs: client (this process; the only mode so far).")
+_entry("spark.driver.memory", _positive_size("m"), "1g",
+       "Memory of the driver (--driver-memory). Recorded only: the driver is the Python process "
+       "that runs the script, which no setting can resize after it started.")
+_entry("spark.python.profile", parse_bool, "false",
+       "Profile every task with cProfile on the executors; sc.show_profiles() prints the "
+       "statistics merged per RDD, sc.dump_profiles(dir) writes rdd_<id>.pstats files.")
+_entry("spark.python.profile.dump", str, None,
+       "With spark.python.profile: a directory the profiles are dumped to when the context stops.")
+# --- sparklite.sql (DataFrames of files)
+_entry("spark.sql.files.maxPartitionBytes", _positive_size("b"), "128m",
+       "Most bytes of Parquet row groups one read task takes (a bigger file is read by several "
+       "tasks, one run of row groups each).")
 # --- shuffle
 _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
        "Fetch every shuffle segment through the owning executor's gRPC block service, even on "
@@ -392,10 +426,11 @@ def _warn_unknown(key: str) -> None:
 
     Any ``spark.*`` key is legal (Spark passes unknown ones through to user code and
     Hadoop), so only one that nearly matches a known key is reported; an unknown
-    ``sparklite.*`` key is always reported, as nothing else reads them.
+    ``sparklite.*`` key is always reported, as nothing else reads them (except the
+    ``sparklite.fs.*`` pass-through of fsspec options).
     """
-    if key in _warned or key.startswith("sparklite.test."):
-        return
+    if key in _warned or key.startswith(("sparklite.test.", "sparklite.fs.")):
+        return  # sparklite.fs.<protocol>.<option>: any fsspec option (filesystems.py)
     close = difflib.get_close_matches(key, list(_entries), n=1, cutoff=0.85)
     if key.startswith("sparklite."):
         hint = f"; did you mean {close[0]}?" if close else ""
@@ -448,15 +483,21 @@ def read_properties(path: str | os.PathLike[str]) -> dict[str, str]:
 
 
 def conf_dir() -> pathlib.Path | None:
-    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else the checkout's conf/."""
+    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else
+    $SPARKLITE_HOME/conf, else the checkout's conf/, else the copy an installed (non-editable)
+    sparklite ships as package data (``sparklite/_conf``, made by setup.py's build hook)."""
     env = os.environ.get("SPARKLITE_CONF_DIR")
     if env:
         return pathlib.Path(env)
     home = os.environ.get("SPARKLITE_HOME")
     if home:
         return pathlib.Path(home) / "conf"
-    checkout = pathlib.Path(__file__).resolve().parents[1] / "conf"
-    return checkout if checkout.is_dir() else None
+    package = pathlib.Path(__file__).resolve().parent
+    checkout = package.parent / "conf"
+    if checkout.is_dir() and (checkout / "clusters").is_dir():
+        return checkout
+    packaged = package / "_conf"
+    return packaged if packaged.is_dir() else None
 
 
 def defaults_file_layer() -> dict[str, str]:
@@ -481,9 +522,22 @@ def submit_layer() -> dict[str, str]:
 
 def load_layers() -> dict[str, str]:
     """Every file-based layer merged in precedence order (code-set values go on top later)."""
+    return load_layers_with_origins()[0]
+
+
+def load_layers_with_origins() -> tuple[dict[str, str], dict[str, str]]:
+    """``load_layers()`` and, per key, where its value came from."""
     merged = defaults_file_layer()
-    merged.update(submit_layer())
-    return merged
+    directory = conf_dir()
+    origins = dict.fromkeys(merged, f"defaults file {directory / DEFAULTS_FILE}" if directory else "defaults file")
+    submitted = submit_layer()
+    merged.update(submitted)
+    try:
+        told = json.loads(os.environ.get(SUBMIT_ORIGINS_ENV) or "{}")
+    except ValueError:
+        told = {}
+    origins.update({k: str(told.get(k, "sparklite-submit")) for k in submitted})
+    return merged, origins
 
 
 def iter_documented_keys(template_text: str) -> Iterable[str]:

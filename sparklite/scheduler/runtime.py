@@ -309,6 +309,15 @@ class Runtime:
     def cancel_job_group(self, group_id: str, reason: str) -> None:
         self.loop.post(ev.JobGroupCancelled(group_id, reason))
 
+    def cancel_jobs_with_tag(self, tag: str, reason: str) -> None:
+        """Cancel every active job whose ``spark.job.tags`` local property holds ``tag``."""
+        from sparklite.context_jobs import job_tags_of
+
+        tagged = self.call(lambda: [j.job_id for j in self.dag.jobs.values()
+                                    if tag in job_tags_of(j.properties)])
+        for job_id in tagged:
+            self.loop.post(ev.JobCancelled(job_id, reason))
+
     def cancel_all_jobs(self, reason: str) -> None:
         self.loop.post(ev.AllJobsCancelled(reason))
 
