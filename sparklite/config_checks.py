@@ -30,7 +30,6 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.shuffle.service.enabled": ("false", "executors serve their own shuffle files"),
     "spark.eventLog.enabled": ("false", "no event log is written yet (issue 13)"),
     "spark.eventLog.dir": (None, "no event log is written yet (issue 13)"),
-    "spark.python.profile": ("false", "tasks are not profiled yet (issue 16)"),
     "spark.python.profile.memory": ("false", "tasks are not profiled yet"),
     "spark.driver.memory": ("1g", "the driver is your Python process: its memory is whatever it uses"),
     "spark.driver.cores": ("1", "the driver is your Python process"),
@@ -42,7 +41,6 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.driver.extraClassPath": (None, "there is no JVM"),
     "spark.jars": (None, "there is no JVM"),
     "spark.serializer": (None, "data is pickled, closures cloudpickled"),
-    "spark.submit.deployMode": ("client", "the driver always runs in the submitting process (client mode)"),
     "spark.scheduler.mode": ("FIFO", "jobs are scheduled first in, first out"),
     "spark.locality.wait.process": (None, "spark.locality.wait is the one locality wait (issue 12)"),
     "spark.locality.wait.node": (None, "spark.locality.wait is the one locality wait (issue 12)"),
@@ -57,6 +55,9 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.ui.enabled": ("true", "sparklite has no application web UI yet (issue 13)"),
     "spark.ui.port": (None, "sparklite has no application web UI yet (issue 13)"),
 }
+
+#: keys of UNSUPPORTED that are still parsed (validated and shown by --verbose) but change nothing
+RECORDED_ONLY = frozenset({"spark.driver.memory"})
 
 _warned: set[str] = set()
 
