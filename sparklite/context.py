@@ -80,6 +80,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
                  jsc: Any = None, profiler_cls: Any = None, udf_profiler_cls: Any = None,
                  memory_profiler_cls: Any = None):
         self._stopped = True  # until fully started; stop() is then a no-op
+        self._driver_resources: dict[str, Any] | None = None  # sc.resources, discovered on first use
         self._batchSize = batchSize  # only where parallelize cuts a list, as in PySpark
         conf = conf._copy() if conf is not None else SparkConf()
         if master:
@@ -322,12 +323,20 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
 
     @property
     def resources(self) -> dict[str, Any]:
-        """Resources (GPUs...) allocated to the driver: none in sparklite.
+        """Resources (GPUs...) of the driver, name -> :class:`sparklite.resource.ResourceInformation`,
+        from ``spark.driver.resource.<name>.amount`` and its discovery script (or
+        ``spark.driver.resourcesFile``); discovered once.
 
         >>> sc.resources
         {}
         """
-        return {}
+        if self._driver_resources is None:
+            from sparklite.resource import ResourceInformation
+            from sparklite.resource_discovery import discover
+
+            found = discover(dict(self._conf.getAll()), "driver")
+            self._driver_resources = {n: ResourceInformation(n, a) for n, a in found.items()}
+        return dict(self._driver_resources)
 
     def getConf(self) -> SparkConf:
         """Return a copy of this SparkContext's configuration :class:`SparkConf`.

@@ -18,10 +18,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--local-dir", required=True)
     parser.add_argument("--host", default="127.0.0.1", help="address to bind and advertise")
     parser.add_argument("--parent-pid", type=int, default=0)
+    parser.add_argument("--resources", default="{}",
+                        help='JSON: the resource addresses this executor was given, {"gpu": ["0"]}')
+    parser.add_argument("--profile-id", type=int, default=0, help="the ResourceProfile it serves")
     args = parser.parse_args(argv)
     if os.environ.get("SPARKLITE_TEST_CRASH_ON_START"):  # set only under sparklite.testing
         print(f"executor {args.executor_id}: crashing on start (test hook)", file=sys.stderr)
         return 3
+
+    import json
 
     from sparklite.executor.executor import Executor
     from sparklite.executor.task_kill import install_task_hooks
@@ -30,7 +35,8 @@ def main(argv: list[str] | None = None) -> int:
 
     configure_logging("WARN")
     executor = Executor(args.executor_id, args.driver, args.cores, args.app_id, args.local_dir,
-                        args.host, security_from_env(), args.parent_pid or None)
+                        args.host, security_from_env(), args.parent_pid or None,
+                        json.loads(args.resources), args.profile_id)
     install_task_hooks(executor.kills)
     code = executor.run()
     sys.stdout.flush()

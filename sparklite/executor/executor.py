@@ -61,7 +61,8 @@ class _Stage:
 
 class Executor:
     def __init__(self, executor_id: str, driver_address: str, cores: int, app_id: str,
-                 app_dir: str, host: str, security: RpcSecurity, parent_pid: int | None = None):
+                 app_dir: str, host: str, security: RpcSecurity, parent_pid: int | None = None,
+                 resources: dict[str, list[str]] | None = None, profile_id: int = 0):
         self.executor_id = executor_id
         self.driver_address = driver_address
         self.cores = cores
@@ -69,6 +70,9 @@ class Executor:
         self.host = host
         self.security = security
         self.parent_pid = parent_pid
+        #: resource addresses this executor was given (the driver assigns them to tasks)
+        self.resources = {str(n): [str(a) for a in addrs] for n, addrs in (resources or {}).items()}
+        self.profile_id = profile_id
         self.local_dir = os.path.join(app_dir, f"executor-{executor_id}")
         os.makedirs(os.path.join(self.local_dir, "shuffle"), exist_ok=True)
         self.outbox: queue.Queue = queue.Queue()
@@ -98,7 +102,8 @@ class Executor:
             threading.Thread(target=self._watch_parent, name="parent-watchdog", daemon=True).start()
         self.outbox.put(pb.ExecutorMessage(register=pb.RegisterExecutor(
             executor_id=self.executor_id, host=self.host, block_port=port, cores=self.cores,
-            pid=os.getpid(), local_dir=self.local_dir)))
+            pid=os.getpid(), local_dir=self.local_dir, resource_profile_id=self.profile_id,
+            resources={n: pb.ResourceAddresses(addresses=a) for n, a in self.resources.items()})))
         code = 0
         try:
             for msg in Stub(channel, DRIVER).Connect(drain(self.outbox)):

@@ -19,6 +19,7 @@ from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKi
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.files import DEPENDENCIES_PROPERTY
 from sparklite.profiler import PROFILE_PROPERTY, run_profiled
+from sparklite.resource import ResourceInformation
 from sparklite.taskcontext import BarrierTaskContext, TaskContext
 
 
@@ -41,7 +42,9 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
     context = context_class._create(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
                             partition_id=launch.partition, attempt_number=launch.attempt_number,
                             task_attempt_id=launch.task_id, local_properties=properties,
-                            cpus=launch.cpus or cpus, env=env, map_locations=map_locations)
+                            cpus=launch.cpus or cpus, env=env, map_locations=map_locations,
+                            resources={name: ResourceInformation(name, list(r.addresses))
+                                       for name, r in launch.resources.items()})
     context.fetch_failure = None  # type: ignore[attr-defined]
     TaskContext._set(context)
     started = time.perf_counter()

@@ -286,7 +286,9 @@ class DAGScheduler:
             is_shuffle_map=isinstance(stage, ShuffleMapStage),
             properties=dict(job.properties) if job else {}, priority=(job_id, stage.id),
             cpus_per_task=requirements.cpus, is_barrier=requirements.barrier,
-            custom_resources=dict(requirements.custom_resources))
+            custom_resources=(None if requirements.custom_resources is None
+                              else dict(requirements.custom_resources)),
+            executor_profile=requirements.executor_profile)
         self._notify("stage_submitted", stage, partitions)
         log.debug("submitting stage %d attempt %d: %d tasks", stage.id, stage.latest_attempt, len(partitions))
         self.task_scheduler.submit_tasks(task_set)

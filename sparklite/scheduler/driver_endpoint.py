@@ -104,7 +104,9 @@ class DriverEndpoint:
         if self._on_registered is not None:
             self._on_registered(handle)
         self._post(ev.ExecutorRegistered(handle.executor_id, handle.host, handle.cores,
-                                         handle.block_address))
+                                         handle.block_address,
+                                         {n: list(r.addresses) for n, r in reg.resources.items()},
+                                         reg.resource_profile_id))
         yield pb.DriverMessage(registered=pb.Registered(app_id=self.app_id, conf=self._conf_payload))
         yield from drain(handle.outbox)
 
@@ -187,7 +189,8 @@ class DriverEndpoint:
             task_id=launch.task_id, stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
             partition=launch.partition, attempt_number=launch.attempt_number, job_id=launch.job_id,
             local_properties=task_set.properties, cpus=task_set.cpus_per_task or 1,
-            barrier=task_set.is_barrier)))
+            barrier=task_set.is_barrier,
+            resources={n: pb.ResourceAddresses(addresses=a) for n, a in (launch.resources or {}).items()})))
 
     def drop_task_results(self, executor_id: str, task_ids: list[int]) -> None:
         """Tell an executor to delete stored task payloads the driver will not fetch (any thread)."""

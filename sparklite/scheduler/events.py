@@ -42,6 +42,9 @@ class ExecutorRegistered:
     host: str
     cores: int
     block_address: str
+    #: resource name -> addresses the executor was given
+    resources: dict = field(default_factory=dict)
+    resource_profile_id: int = 0
 
 
 @dataclass(frozen=True)

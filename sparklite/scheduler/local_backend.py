@@ -9,6 +9,12 @@ id can then never be confused with the new one). If executors keep dying
 before they register, the application fails with that message rather than
 respawning forever.
 
+Resources (``spark.executor.resource.<name>.*``): the driver runs each
+discovery script once, and every executor gets its own ``amount`` addresses
+from what it found (a replacement gets those of the executor it replaces), so
+two local executors never share a GPU; too few addresses for ``local[N]``
+fails at start naming the key.
+
 Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
 process group, and it must cancel the driver's job, not kill the executors.
 """
@@ -20,8 +26,12 @@ import shutil
 import subprocess
 import sys
 import threading
+import json
 import time
 from typing import Any, Callable
+
+from sparklite.errors import ConfigError
+from sparklite.resource_discovery import AddressPool, discover, resource_requests
 
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.rpc.security import SECRET_ENV
@@ -45,7 +55,7 @@ def _user_paths() -> list[str]:
 class LocalBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
                  app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None,
-                 cores: int = 1):
+                 cores: int = 1, raw_conf: dict[str, str] | None = None):
         super().__init__(endpoint, fail_app)
         self.num_executors = num_executors
         #: task slots per executor (spark.executor.cores)
@@ -63,6 +73,19 @@ class LocalBackend(EndpointBackend):
         self._stopping = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="local-backend-monitor", daemon=True)
         self._failed = False
+        raw = raw_conf or {}
+        #: spark.executor.resource.<name>.amount of the default executors
+        self.resource_amounts = {n: r.amount for n, r in resource_requests(raw, "executor").items()}
+        self._pool = AddressPool(discover(raw, "executor"))
+        for name, amount in self.resource_amounts.items():
+            have = len(self._pool.total.get(name, []))
+            if amount * num_executors > have:
+                raise ConfigError(
+                    f"spark.executor.resource.{name}.amount={amount:g} for {num_executors} local "
+                    f"executors needs {int(amount * num_executors)} distinct {name} addresses, but "
+                    f"discovery found {have}: {self._pool.total.get(name, [])}")
+        #: executor id -> the resource addresses it was given
+        self._given: dict[str, dict[str, list[str]]] = {}
 
     def default_parallelism(self) -> int:
         return self.num_executors * self.cores
@@ -92,9 +115,13 @@ class LocalBackend(EndpointBackend):
         env[SECRET_ENV] = self._secret
         env["PYTHONHASHSEED"] = "0"
         env["PYTHONPATH"] = os.pathsep.join(_user_paths())
+        with self._lock:
+            given = self._pool.take(self.resource_amounts) or {}
+            self._given[executor_id] = given
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
                "--executor-id", executor_id, "--cores", str(self.cores), "--app-id", self.app_id,
-               "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
+               "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid()),
+               "--resources", json.dumps(given)]
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
         with self._lock:
             self._procs[executor_id] = proc
@@ -113,6 +140,7 @@ class LocalBackend(EndpointBackend):
                 return
             del self._procs[executor_id]
             registered = executor_id in self._registered
+            self._pool.give_back(self._given.pop(executor_id, {}))
             self._registered.discard(executor_id)
             if not registered:
                 self._startup_deaths += 1

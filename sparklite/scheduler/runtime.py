@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.config import Settings
+from sparklite.resource_discovery import resource_requests
 from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteJobError
 from sparklite.rpc.channels import RpcSecurity, make_server
 from sparklite.rpc.driver_service import DriverServicer
@@ -113,6 +114,10 @@ class Runtime:
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
             settings.get("sparklite.task.maxExecutorLosses"), self.results)
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
+        self.task_scheduler.default_task_resources = {
+            n: r.amount for n, r in resource_requests(settings.raw(), "task").items()}
+        self.task_scheduler.default_executor_resources = {
+            n: r.amount for n, r in resource_requests(settings.raw(), "executor").items()}
         self.listeners = ListenerBus()
         self.status = JobProgressStore()
         self.listeners.add(self.status)
@@ -140,7 +145,8 @@ class Runtime:
                 extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
                                 self.app_dir, self.security.secret or "", extra_env,
-                                cores=self.settings.get("spark.executor.cores"))
+                                cores=self.settings.get("spark.executor.cores"),
+                                raw_conf=self.settings.raw())
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
@@ -166,7 +172,8 @@ class Runtime:
                              event.result_size, event.result_dropped)
         elif isinstance(event, ev.ExecutorRegistered):
             self.block_master.register_executor(event.executor_id, event.block_address)
-            ts.executor_added(event.executor_id, event.host, event.cores, event.block_address)
+            ts.executor_added(event.executor_id, event.host, event.cores, event.block_address,
+                              event.resources, event.resource_profile_id)
         elif isinstance(event, ev.ExecutorLost):
             self.backend.executor_lost(event.executor_id, event.reason)
             ts.executor_lost(event.executor_id, event.reason)

@@ -38,8 +38,12 @@ class StageRequirements:
     #: task slots per task; None means spark.task.cpus
     cpus: int | None = None
     barrier: bool = False
-    #: task resources other than CPUs (gpu...): name -> amount per task
-    custom_resources: dict[str, float] = field(default_factory=dict)
+    #: task resources other than CPUs (gpu...): name -> amount per task; None: no profile says
+    #: (spark.task.resource.* apply)
+    custom_resources: dict[str, float] | None = None
+    #: the profile whose executors must run the stage (one with executor requests), else None:
+    #: a profile with task requests only runs on the default executors, as in Spark 3.4+
+    executor_profile: Any = None
 
 
 def rdds_in_stage(rdd: Any) -> list[Any]:
@@ -66,10 +70,11 @@ def stage_requirements(rdd: Any, num_tasks: int, merge_conflicts: bool = False) 
         raise ValueError(BARRIER_CHAIN_MESSAGE)
     cpus: int | None = None
     custom: dict[str, float] = {}
+    executor_profile = next((p for p in profiles if p.executorResources), None)
     for profile in profiles:
         requested = profile.task_cpus(0)
         if requested:
             cpus = max(cpus or 0, requested)
         for name, amount in profile.custom_task_resources().items():
             custom[name] = max(custom.get(name, 0.0), amount)
-    return StageRequirements(cpus, barrier, custom)
+    return StageRequirements(cpus, barrier, custom if profiles else None, executor_profile)

@@ -33,8 +33,16 @@ class TaskSet:
     cpus_per_task: int | None = None
     #: barrier stage: all tasks launch together (gang), and one failure fails the attempt
     is_barrier: bool = False
-    #: task resources other than CPUs the stage's profile asks for (none can be offered yet)
-    custom_resources: dict[str, float] = field(default_factory=dict)
+    #: task resources other than CPUs each task needs (spark.task.resource.* or the stage's profile)
+    #: (None until the TaskScheduler fills in the defaults)
+    custom_resources: dict[str, float] | None = None
+    #: a ResourceProfile with executor requests: only its executors run these tasks (None: default)
+    executor_profile: Any = None
+
+    @property
+    def resource_profile_id(self) -> int:
+        """Id of the executors' profile these tasks run on (0: the default executors)."""
+        return self.executor_profile.id if self.executor_profile is not None else 0
 
     def __len__(self) -> int:
         return len(self.partitions)
@@ -52,6 +60,8 @@ class TaskLaunch:
     stage_attempt: int
     job_id: int
     executor_id: str
+    #: addresses of the task's resources (gpu...), assigned by the TaskScheduler
+    resources: Any = None
 
 
 class ShuffleMapBody:

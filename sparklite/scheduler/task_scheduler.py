@@ -27,12 +27,14 @@ from __future__ import annotations
 import itertools
 import logging
 import pickle
-from dataclasses import dataclass
+import dataclasses
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from sparklite.errors import FetchFailure, TaskFailure
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.scheduler.task import TaskLaunch, TaskSet
+from sparklite.scheduler.resource_slots import ExecutorResources
 from sparklite.scheduler.task_results import TaskResultGetter
 from sparklite.scheduler.task_set_manager import TaskSetManager
 from sparklite.scheduler.task_slots import unschedulable_reason
@@ -47,6 +49,15 @@ class ExecutorSlots:
     cores: int
     free: int
     block_address: str
+    #: its resource addresses (gpu...) and the shares running tasks hold
+    resources: ExecutorResources = field(default_factory=lambda: ExecutorResources({}))
+    #: the ResourceProfile it was started for (0: the default executors)
+    profile_id: int = 0
+
+    def fits(self, task_set: TaskSet, cpus: int) -> bool:
+        if self.free < cpus or self.profile_id != task_set.resource_profile_id:
+            return False
+        return self.resources.capacity(task_set.custom_resources or {}) != 0
 
 
 class TaskScheduler:
@@ -69,6 +80,12 @@ class TaskScheduler:
         #: task id -> (manager, launch)
         self.tasks: dict[int, tuple[TaskSetManager, TaskLaunch]] = {}
         self._task_ids = itertools.count()
+        #: task id -> the resource addresses it holds (freed when its slot is)
+        self._assigned: dict[int, dict[str, list[str]]] = {}
+        #: spark.task.resource.<name>.amount, for stages without a ResourceProfile (Runtime sets)
+        self.default_task_resources: dict[str, float] = {}
+        #: spark.executor.resource.<name>.amount: what each default executor offers (Runtime sets)
+        self.default_executor_resources: dict[str, float] = {}
         self._rotation = 0
         self._revive_at: float | None = None
         #: told when a barrier stage attempt is aborted, so its tasks' pending syncs fail (Runtime)
@@ -79,10 +96,16 @@ class TaskScheduler:
     def submit_tasks(self, task_set: TaskSet) -> None:
         if task_set.cpus_per_task is None:
             task_set.cpus_per_task = self.cpus_per_task
-        impossible = unschedulable_reason(task_set, getattr(self.backend, "executor_shape", None))
+        if task_set.custom_resources is None:
+            task_set.custom_resources = dict(self.default_task_resources)
+        impossible = unschedulable_reason(task_set, getattr(self.backend, "executor_shape", None),
+                                          self.default_executor_resources,
+                                          hasattr(self.backend, "want_profile_executors"))
         if impossible is not None:
             self.dag.task_set_failed(task_set, impossible, TaskFailure(impossible))
             return
+        if task_set.executor_profile is not None:  # stage-level scheduling: start its executors
+            self.backend.want_profile_executors(task_set.executor_profile, len(task_set))
         for (stage_id, _), manager in self.task_sets.items():
             if stage_id == task_set.stage_id:
                 manager.zombie = True  # a newer attempt supersedes it
@@ -130,7 +153,7 @@ class TaskScheduler:
             for slot in slots:
                 for manager in managers:
                     cpus = manager.task_set.cpus_per_task or self.cpus_per_task
-                    if manager.task_set.is_barrier or slot.free < cpus:
+                    if manager.task_set.is_barrier or not slot.fits(manager.task_set, cpus):
                         continue
                     launch = manager.resource_offer(slot.executor_id, slot.host)
                     if launch is not None:
@@ -141,6 +164,11 @@ class TaskScheduler:
 
     def _launch(self, slot: ExecutorSlots, manager: TaskSetManager, launch: TaskLaunch, cpus: int) -> None:
         slot.free -= cpus
+        wants = manager.task_set.custom_resources
+        if wants:
+            assigned = slot.resources.acquire(wants) or {}
+            self._assigned[launch.task_id] = assigned
+            launch = dataclasses.replace(launch, resources=assigned)
         self.tasks[launch.task_id] = (manager, launch)
         self.backend.launch_task(slot.executor_id, manager.task_set, launch)
         self.dag.task_started(launch)
@@ -151,9 +179,16 @@ class TaskScheduler:
         cpus = ts.cpus_per_task or self.cpus_per_task
         if manager.zombie or manager.running or len(manager.pending) != len(ts):
             return
-        if sum(s.free // cpus for s in slots) < len(ts):
+        slots = [s for s in slots if s.profile_id == ts.resource_profile_id]
+        wants = ts.custom_resources or {}
+
+        def room(s: ExecutorSlots) -> int:
+            by_resources = s.resources.capacity(wants)
+            return s.free // cpus if by_resources is None else min(s.free // cpus, by_resources)
+
+        if sum(room(s) for s in slots) < len(ts):
             return
-        free = {s.executor_id: s.free for s in slots}
+        free = {s.executor_id: room(s) * cpus for s in slots}
         picked: list[tuple[ExecutorSlots, TaskLaunch]] = []
         while len(picked) < len(ts):
             for slot in slots:  # round robin, as single tasks are spread
@@ -206,9 +241,7 @@ class TaskScheduler:
             return
         del self.tasks[task_id]
         self.results.settled(task_id)
-        slot = self.executors.get(executor_id)
-        if slot is not None:
-            slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        self._free_slot(executor_id, manager, task_id)
         if state == pb.FINISHED and manager.task_set.is_barrier and manager.zombie:
             manager.handle_success(task_id)  # its gang failed: this output is void
             self.dag.task_attempt_failed(launch)
@@ -235,12 +268,20 @@ class TaskScheduler:
         self._forget_if_finished(manager)
         self.revive_offers()
 
+    def _free_slot(self, executor_id: str, manager: TaskSetManager, task_id: int) -> None:
+        """The attempt's CPUs and resource addresses are free again (once per attempt)."""
+        assigned = self._assigned.pop(task_id, None)
+        slot = self.executors.get(executor_id)
+        if slot is None:
+            return
+        slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        if assigned:
+            slot.resources.release(assigned, manager.task_set.custom_resources or {})
+
     def _result_refused(self, manager: TaskSetManager, task_id: int, executor_id: str, message: str) -> None:
         """Results passed spark.driver.maxResultSize: the stage attempt (and its job) fails."""
         del self.tasks[task_id]
-        slot = self.executors.get(executor_id)
-        if slot is not None:
-            slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        self._free_slot(executor_id, manager, task_id)
         if not manager.zombie:
             log.error("stage %d.%d: %s", manager.task_set.stage_id, manager.task_set.stage_attempt, message)
         manager.abort()
@@ -267,9 +308,13 @@ class TaskScheduler:
 
     # ------------------------------------------------------------------ executors
 
-    def executor_added(self, executor_id: str, host: str, cores: int, block_address: str) -> None:
-        self.executors[executor_id] = ExecutorSlots(executor_id, host, cores, cores, block_address)
-        log.info("executor %s registered (%s, %d cores)", executor_id, host, cores)
+    def executor_added(self, executor_id: str, host: str, cores: int, block_address: str,
+                       resources: dict[str, list[str]] | None = None, profile_id: int = 0) -> None:
+        self.executors[executor_id] = ExecutorSlots(executor_id, host, cores, cores, block_address,
+                                                    ExecutorResources(resources or {}), profile_id)
+        log.info("executor %s registered (%s, %d cores%s%s)", executor_id, host, cores,
+                 "".join(f", {n} {a}" for n, a in sorted((resources or {}).items())),
+                 f", profile {profile_id}" if profile_id else "")
         self.revive_offers()
 
     def executor_lost(self, executor_id: str, reason: str) -> None:
@@ -280,6 +325,7 @@ class TaskScheduler:
         for task_id, (manager, launch) in list(self.tasks.items()):
             if launch.executor_id == executor_id:
                 del self.tasks[task_id]
+                self._assigned.pop(task_id, None)
                 if manager.task_set.is_barrier:
                     manager.handle_failure(task_id, TaskFailure(f"executor lost: {reason}", counts=False))
                     broken_gangs.setdefault(id(manager), (manager, launch))

@@ -12,8 +12,9 @@ ever run fails at once with a message instead of waiting forever:
 
 * its tasks need more CPUs than an executor has;
 * it is a barrier stage with more tasks than the whole cluster has slots;
-* it asks for task resources other than CPUs (GPU scheduling is not
-  implemented yet; this check applies to every backend).
+* it asks for a task resource (gpu...) its executors do not have, or more of
+  it per task than one executor has (this check applies to every backend:
+  executors have the spark.executor.resource.* amounts, or their profile's).
 """
 from __future__ import annotations
 
@@ -26,17 +27,43 @@ BARRIER_SLOTS_MESSAGE = (
     "slots required to run this barrier stage.")
 
 
-def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | None) -> str | None:
-    """Why ``task_set`` can never run on this backend's executors, or None if it can."""
+def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | None,
+                         executor_resources: dict[str, float] | None = None,
+                         starts_profile_executors: bool = False) -> str | None:
+    """Why ``task_set`` can never run on this backend's executors, or None if it can.
+
+    ``executor_resources`` is what each default executor offers (spark.executor.resource.*
+    amounts); a stage with an executor profile is checked against that profile's executors,
+    which only backends that start executors on demand (``starts_profile_executors``) have.
+    """
     stage = f"stage {task_set.stage_id}.{task_set.stage_attempt}"
-    if task_set.custom_resources:
-        wanted = ", ".join(f"{amount:g} {name}" for name, amount in sorted(task_set.custom_resources.items()))
-        return (f"Tasks of {stage} need {wanted} each, but no executor offers "
-                f"{', '.join(sorted(task_set.custom_resources))} resources: sparklite schedules "
-                f"only CPUs so far (GPU scheduling arrives with the cluster work)")
+    profile = task_set.executor_profile
+    if profile is not None and not starts_profile_executors:
+        return (f"Tasks of {stage} need executors of ResourceProfile {profile.id} "
+                f"({', '.join(sorted(profile.executorResources))}), but this backend cannot start "
+                f"executors for a profile: use local[N] or ray, or drop the executor requests")
+    if profile is not None:
+        offered = {name: float(r.amount) for name, r in profile.executorResources.items()
+                   if name not in _EXECUTOR_BUILTINS}
+        where = f"executors of ResourceProfile {profile.id}"
+    else:
+        offered = dict(executor_resources or {})
+        where = "executors"
+    for name, amount in sorted((task_set.custom_resources or {}).items()):
+        have = offered.get(name, 0)
+        key = (f"its ExecutorResourceRequests().resource({name!r}, ...)" if profile is not None
+               else f"spark.executor.resource.{name}.amount")
+        if not have:
+            return (f"Tasks of {stage} need {amount:g} {name} each, but no executor offers {name} "
+                    f"resources ({key} is not set for the {where})")
+        if amount > have:
+            return (f"Tasks of {stage} need {amount:g} {name} each, but the {where} have only "
+                    f"{have:g} ({key}={have:g}), so no executor can ever run them")
     if executor_shape is None:
         return None
     executors, cores = executor_shape
+    if profile is not None and "cores" in profile.executorResources:
+        cores = profile.executorResources["cores"].amount
     cpus = task_set.cpus_per_task or 1
     if cpus > cores:
         return (f"Tasks of {stage} need {cpus} CPUs each, but every executor has {cores} "
@@ -47,3 +74,7 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
         return (f"{BARRIER_SLOTS_MESSAGE} ({stage} has {len(task_set)} tasks of {cpus} CPUs; the "
                 f"{executors} executors offer {executors * (cores // cpus)} such slots)")
     return None
+
+
+#: executor requests of a ResourceProfile that are not addressable resources
+_EXECUTOR_BUILTINS = frozenset({"cores", "memory", "memoryOverhead", "pyspark.memory", "offHeap"})

@@ -139,7 +139,9 @@ def test_unschedulable_reasons():
     assert "need 3 CPUs each, but every executor has 2" in unschedulable_reason(_task_set(1, cpus=3), (4, 2))
     assert unschedulable_reason(_task_set(4, cpus=2, barrier=True), (4, 2)) is None
     assert "SPARK-24819" in unschedulable_reason(_task_set(5, cpus=2, barrier=True), (4, 2))
-    assert "schedules only CPUs" in unschedulable_reason(_task_set(1, custom={"gpu": 1.0}), None)
+    assert "no executor offers gpu" in unschedulable_reason(_task_set(1, custom={"gpu": 1.0}), None)
+    assert unschedulable_reason(_task_set(1, custom={"gpu": 0.5}), None, {"gpu": 1}) is None
+    assert "have only 2" in unschedulable_reason(_task_set(1, custom={"gpu": 3}), None, {"gpu": 2})
     assert unschedulable_reason(_task_set(100, cpus=8, barrier=True), None) is None  # shape unknown
 
 

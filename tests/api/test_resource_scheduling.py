@@ -1,0 +1,130 @@
+"""Resource scheduling with real executor processes and fake discovery scripts: tasks get
+distinct addresses, never more at once than the addresses allow, fractions share, and what no
+executor can offer fails at once naming the resource."""
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+import time
+
+import pytest
+
+from sparklite import TaskContext
+from sparklite.errors import ConfigError, SparkliteJobError
+from sparklite.resource import ResourceInformation, ResourceProfileBuilder, TaskResourceRequests
+from sparklite.resource_discovery import read_resources_file, resource_requests
+
+
+def fake_script(tmp: pathlib.Path, name: str, addresses: list[str], resource: str = "gpu") -> str:
+    path = tmp / name
+    path.write_text("#!/bin/sh\necho '" + json.dumps({"name": resource, "addresses": addresses}) + "'\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def _holding(marks: str):
+    """A task that claims its addresses with O_EXCL marker files while it runs: a second task
+    holding the same address at the same time fails, and it records how many ran at once."""
+    def run(iterator):
+        context = TaskContext.get()
+        addresses = context.resources()["gpu"].addresses
+        mine = []
+        for address in addresses:
+            path = os.path.join(marks, f"{address}.{context.taskAttemptId()}")
+            if any(n.split(".")[0] == address for n in os.listdir(marks)):
+                raise RuntimeError(f"address {address} is already held by another task")
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            os.close(fd)
+            mine.append(path)
+        at_once = len(os.listdir(marks))
+        time.sleep(0.15)
+        for path in mine:
+            os.remove(path)
+        yield addresses, at_once, sum(iterator)
+    return run
+
+
+def test_one_of_two_gpus_per_task(context_factory, tmp_path):
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    script = fake_script(tmp_path, "gpus.sh", ["0", "1"])
+    context = context_factory("local[1]", {
+        "spark.executor.cores": "4", "spark.executor.resource.gpu.amount": "2",
+        "spark.executor.resource.gpu.discoveryScript": script, "spark.task.resource.gpu.amount": "1"})
+    out = context.parallelize(range(40), 8).mapPartitions(_holding(str(marks))).collect()
+    assert sum(total for _, _, total in out) == sum(range(40))
+    assert all(len(a) == 1 and a[0] in ("0", "1") for a, _, _ in out)
+    assert max(at_once for _, at_once, _ in out) <= 2
+    assert {a[0] for a, _, _ in out} == {"0", "1"}
+
+
+def test_fractional_amounts_share_an_address(context_factory, tmp_path):
+    script = fake_script(tmp_path, "gpu.sh", ["7"])
+    context = context_factory("local[1]", {
+        "spark.executor.cores": "4", "spark.executor.resource.gpu.amount": "1",
+        "spark.executor.resource.gpu.discoveryScript": script, "spark.task.resource.gpu.amount": "0.25"})
+
+    def run(iterator):
+        start = time.time()
+        time.sleep(0.3)
+        yield TaskContext.get().resources()["gpu"].addresses, start, time.time()
+
+    out = context.parallelize(range(4), 4).mapPartitions(run).collect()
+    assert [a for a, _, _ in out] == [["7"]] * 4
+    # four quarter-GPU tasks on one address: they ran together (all four started before any ended)
+    assert max(s for _, s, _ in out) < min(e for _, _, e in out)
+
+
+def test_local_executors_get_distinct_addresses(context_factory, tmp_path):
+    script = fake_script(tmp_path, "gpus.sh", ["a", "b", "c"])
+    context = context_factory("local[2]", {
+        "spark.executor.resource.gpu.amount": "1", "spark.executor.resource.gpu.discoveryScript": script,
+        "spark.task.resource.gpu.amount": "1"})
+
+    def where(_):
+        return os.getpid(), tuple(TaskContext.get().resources()["gpu"].addresses)
+
+    assert context.parallelize(range(8), 8).map(where).count() == 8
+    seen = dict(context.parallelize(range(40), 40).map(where).collect())
+    assert len(seen) == 2 and len(set(seen.values())) == 2  # one address per executor, not shared
+
+
+def test_unmeetable_profile_fails_fast(context_factory, tmp_path):
+    script = fake_script(tmp_path, "gpus.sh", ["0", "1"])
+    context = context_factory("local[1]", {
+        "spark.executor.resource.gpu.amount": "2", "spark.executor.resource.gpu.discoveryScript": script})
+    started = time.monotonic()
+    three = ResourceProfileBuilder().require(TaskResourceRequests().resource("gpu", 3)).build
+    with pytest.raises(SparkliteJobError, match=r"need 3 gpu each, but the executors have only 2"):
+        context.parallelize(range(2), 2).withResources(three).collect()
+    fpga = ResourceProfileBuilder().require(TaskResourceRequests().resource("fpga", 1)).build
+    with pytest.raises(SparkliteJobError, match=r"no executor offers fpga"):
+        context.parallelize(range(2), 2).withResources(fpga).collect()
+    assert time.monotonic() - started < 20
+    two = ResourceProfileBuilder().require(TaskResourceRequests().resource("gpu", 2)).build
+    got = context.parallelize(range(2), 2).withResources(two).map(
+        lambda _: TaskContext.get().resources()["gpu"].addresses).collect()
+    assert got == [["0", "1"], ["0", "1"]]
+
+
+def test_too_few_addresses_fail_at_start(context_factory, tmp_path):
+    script = fake_script(tmp_path, "gpu.sh", ["0"])
+    with pytest.raises(ConfigError, match=r"spark.executor.resource.gpu.amount=1 for 2 local executors"):
+        context_factory("local[2]", {"spark.executor.resource.gpu.amount": "1",
+                                     "spark.executor.resource.gpu.discoveryScript": script})
+
+
+def test_driver_resources_and_conf_parsing(context_factory, tmp_path):
+    script = fake_script(tmp_path, "fpga.sh", ["x"], resource="fpga")
+    context = context_factory("local[1]", {"spark.driver.resource.fpga.amount": "1",
+                                           "spark.driver.resource.fpga.discoveryScript": script})
+    info = context.resources["fpga"]
+    assert isinstance(info, ResourceInformation) and (info.name, info.addresses) == ("fpga", ["x"])
+    with pytest.raises(ConfigError, match="must be whole"):
+        resource_requests({"spark.task.resource.gpu.amount": "1.5"}, "task")
+    assert resource_requests({"spark.task.resource.gpu.amount": "0.3"}, "task")["gpu"].amount == 0.3
+    alloc = tmp_path / "res.json"
+    alloc.write_text(json.dumps([{"id": {"componentName": "spark.worker", "resourceName": "gpu"},
+                                  "addresses": ["0", "1"]}]))
+    assert read_resources_file(str(alloc), "spark.worker.resourcesFile") == {"gpu": ["0", "1"]}
