@@ -4,7 +4,7 @@ from __future__ import annotations
 import pathlib
 import textwrap
 
-from sparklite.config import ENTRIES
+from sparklite.config import ENTRIES, RESOURCE_KEYS
 
 HEADER = """\
 # sparklite default configuration.
@@ -30,6 +30,9 @@ def render() -> str:
             out.append(f"# {line}")
         default = entry.default if entry.default is not None else "<unset>"
         out.append(f"# {entry.key} {default}")
+    out += ["", "# Resource keys (Spark's; <name> is gpu, fpga...). Unset by default:"]
+    for key, doc in RESOURCE_KEYS.items():
+        out.append(f"#   {key}: {doc}")
     return "\n".join(out) + "\n"
 
 

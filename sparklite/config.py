@@ -370,6 +370,22 @@ _entry("spark.ui.showConsoleProgress", parse_bool, "false",
 # --- tests
 _entry("sparklite.testing", parse_bool, "false", "Enables the sparklite.test.* keys.")
 
+#: Spark's per-resource keys (``<name>``: gpu, fpga...), read by sparklite/resource_discovery.py
+RESOURCE_KEYS: Mapping[str, str] = MappingProxyType({
+    "spark.executor.resource.<name>.amount": "Addresses of <name> each executor gets (whole).",
+    "spark.executor.resource.<name>.discoveryScript": "Prints {\"name\": ..., \"addresses\": [...]}; "
+                                                       "examples/getGpusResources.sh finds NVIDIA GPUs.",
+    "spark.executor.resource.<name>.vendor": "Recorded (Kubernetes device plugins use it).",
+    "spark.task.resource.<name>.amount": "Share of <name> each task needs: 0.25 lets four tasks share "
+                                          "an address; above 1, whole addresses.",
+    "spark.driver.resource.<name>.amount": "Addresses of <name> for the driver (sc.resources).",
+    "spark.driver.resource.<name>.discoveryScript": "As the executor's, for the driver.",
+    "spark.driver.resourcesFile": "JSON allocations used instead of the driver's discovery scripts.",
+    "spark.worker.resource.<name>.amount": "Addresses of <name> a standalone worker offers.",
+    "spark.worker.resource.<name>.discoveryScript": "As the executor's, run by the worker.",
+    "spark.worker.resourcesFile": "JSON allocations used instead of the worker's discovery scripts.",
+})
+
 #: every known key, read-only
 ENTRIES: Mapping[str, ConfigEntry] = MappingProxyType(_entries)
 

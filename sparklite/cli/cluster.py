@@ -101,14 +101,18 @@ def worker_main(master_url: str, cores: int | None, memory: str | None, work_dir
         host = host or _route_to(*spec.hosts[0])
         security = cluster_security(settings, host)
         memory_bytes = config.parse_size(memory, "m") if memory else _default_memory()
+        from sparklite.resource_discovery import discover
+
+        resources = discover(settings.raw(), "worker")  # spark.worker.resource.*, resourcesFile
     except (ConfigError, ValueError) as exc:
         raise ConfigFailure(str(exc)) from None
     configure_logging(settings.get("sparklite.logLevel"))
     worker = Worker(list(spec.hosts), host, cores or os.cpu_count() or 1, memory_bytes,
                     work_dir or os.path.join(os.getcwd(), "work"), security,
-                    settings.get("sparklite.worker.heartbeatInterval"))
-    click.echo(f"sparklite worker {worker.worker_id}: {worker.cores} cores, {memory_bytes >> 20} MiB, "
-               f"master {master_url}", err=True)
+                    settings.get("sparklite.worker.heartbeatInterval"), resources)
+    offered = "".join(f", {name} {addresses}" for name, addresses in sorted(resources.items()))
+    click.echo(f"sparklite worker {worker.worker_id}: {worker.cores} cores, {memory_bytes >> 20} MiB"
+               f"{offered}, master {master_url}", err=True)
     runner = threading.Thread(target=worker.run, name="worker-main", daemon=True)
     runner.start()
     try:

@@ -65,7 +65,8 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
                                  "help_option_names": ["-h", "--help"]})
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
               help="Print the version of sparklite and exit.")
-@click.option("--master", help="local, local[N], local[*], local-cluster[N,C,M] or sparklite://host:port")
+@click.option("--master", help="local, local[N], local[*], local-cluster[N,C,M], sparklite://host:port "
+                                "or ray")
 @click.option("--deploy-mode", "deploy_mode", metavar="MODE",
               help="client (the driver runs here; cluster mode is not supported yet).")
 @click.option("--name", help="Application name (spark.app.name).")
@@ -96,7 +97,18 @@ def main(master: str | None, deploy_mode: str | None, name: str | None, conf_pai
          archives: str | None, driver_memory: str | None, executor_memory: str | None,
          executor_cores: str | None, total_executor_cores: str | None, num_executors: str | None,
          verbose: bool, app: str, app_args: tuple[str, ...]) -> None:
-    """Run APP (a Python script written against the PySpark RDD API) on sparklite."""
+    """Run APP (a Python script written against the PySpark RDD API) on sparklite.
+
+    \b
+    Resources (GPUs...), set with --conf; <name> is gpu, fpga...:
+      spark.executor.resource.<name>.amount           addresses per executor
+      spark.executor.resource.<name>.discoveryScript  prints {"name": ..., "addresses": [...]}
+      spark.executor.resource.<name>.vendor           recorded
+      spark.task.resource.<name>.amount               per task; 0.25: four tasks share one
+      spark.task.cpus                                 cores per task
+      spark.driver.resource.<name>.amount / .discoveryScript, spark.driver.resourcesFile
+      spark.worker.resource.<name>.amount / .discoveryScript, spark.worker.resourcesFile
+    """
     if app.startswith("-"):
         option = app.split("=", 1)[0]
         if option in _REFUSED:

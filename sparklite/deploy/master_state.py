@@ -48,11 +48,21 @@ class ExecutorInfo:
     cores: int
     memory: int
     pid: int = 0
+    #: resource name -> the worker's addresses this executor was given
+    resources: dict[str, list[str]] = field(default_factory=dict)
 
     def summary(self) -> pb.ExecutorSummary:
         return pb.ExecutorSummary(app_id=self.app_id, executor_id=self.executor_id, cores=self.cores,
                                   memory=self.memory, worker_id=self.worker_id, host=self.host,
-                                  pid=self.pid)
+                                  pid=self.pid, resources=_addresses_pb(self.resources))
+
+
+def _addresses_pb(resources: dict[str, list[str]]) -> dict[str, pb.ResourceAddresses]:
+    return {name: pb.ResourceAddresses(addresses=a) for name, a in resources.items()}
+
+
+def _addresses(resources: Any) -> dict[str, list[str]]:
+    return {name: list(r.addresses) for name, r in resources.items()}
 
 
 @dataclass
@@ -64,6 +74,13 @@ class WorkerInfo:
     last_seen: float
     alive: bool = True
     executors: dict[tuple[str, str], ExecutorInfo] = field(default_factory=dict)
+    #: resource name -> every address the worker discovered (spark.worker.resource.*)
+    resources: dict[str, list[str]] = field(default_factory=dict)
+
+    def free_addresses(self, name: str) -> list[str]:
+        """Addresses of ``name`` no executor on this worker holds: each goes to one executor."""
+        held = {a for e in self.executors.values() for a in e.resources.get(name, [])}
+        return [a for a in self.resources.get(name, []) if a not in held]
 
     @property
     def cores_used(self) -> int:
@@ -84,6 +101,8 @@ class AppInfo:
     executor_memory: int
     executor_instances: int
     env: dict[str, str]
+    #: spark.executor.resource.<name>.amount: addresses each executor needs
+    executor_resources: dict[str, int] = field(default_factory=dict)
     next_executor_id: int = 0
     state: str = "RUNNING"
     executors: dict[str, ExecutorInfo] = field(default_factory=dict)
@@ -117,7 +136,8 @@ class MasterState:
     # ------------------------------------------------------------------ workers
 
     def register_worker(self, reg: pb.RegisterWorker, now: float) -> list[Command]:
-        worker = WorkerInfo(reg.worker_id, reg.host, reg.cores, reg.memory, now)
+        worker = WorkerInfo(reg.worker_id, reg.host, reg.cores, reg.memory, now,
+                            resources=_addresses(reg.resource_addresses))
         old = self.workers.get(reg.worker_id)
         commands: list[Command] = []
         if old is not None:
@@ -131,7 +151,7 @@ class MasterState:
         self.workers[reg.worker_id] = worker
         for summary in reg.executors:  # a restarted master re-learns what is running
             info = ExecutorInfo(summary.app_id, summary.executor_id, reg.worker_id, reg.host,
-                                summary.cores, summary.memory, summary.pid)
+                                summary.cores, summary.memory, summary.pid, _addresses(summary.resources))
             worker.executors[(info.app_id, info.executor_id)] = info
             app = self.apps.get(info.app_id)
             if app is not None:
@@ -197,7 +217,7 @@ class MasterState:
         if app is None:
             app = AppInfo(reg.app_id, reg.name, reg.driver_address, reg.cores_max,
                           max(1, reg.executor_cores), reg.executor_memory, reg.executor_instances,
-                          dict(reg.executor_env))
+                          dict(reg.executor_env), dict(reg.executor_resources))
             self.apps[reg.app_id] = app
         app.state = "RUNNING"
         app.disconnected_at = app.ended_at = None
@@ -208,7 +228,8 @@ class MasterState:
             if summary.executor_id not in app.executors:
                 worker = self.workers.get(summary.worker_id)
                 info = ExecutorInfo(reg.app_id, summary.executor_id, summary.worker_id, summary.host,
-                                    summary.cores, summary.memory, summary.pid)
+                                    summary.cores, summary.memory, summary.pid,
+                                    _addresses(summary.resources))
                 app.executors[summary.executor_id] = info
                 if worker is not None:
                     worker.executors.setdefault((reg.app_id, summary.executor_id), info)
@@ -282,20 +303,24 @@ class MasterState:
                     break
                 executor_id = str(app.next_executor_id)
                 app.next_executor_id += 1
+                given = {name: worker.free_addresses(name)[:amount]
+                         for name, amount in app.executor_resources.items()}
                 info = ExecutorInfo(app.app_id, executor_id, worker.worker_id, worker.host,
-                                    app.executor_cores, app.executor_memory)
+                                    app.executor_cores, app.executor_memory, resources=given)
                 worker.executors[(app.app_id, executor_id)] = info
                 app.executors[executor_id] = info
                 commands.append(("worker", worker.worker_id, pb.MasterToWorker(launch=pb.LaunchExecutor(
                     app_id=app.app_id, executor_id=executor_id, cores=app.executor_cores,
-                    memory=app.executor_memory, driver_address=app.driver_address, env=app.env))))
+                    memory=app.executor_memory, driver_address=app.driver_address, env=app.env,
+                    resources=_addresses_pb(given)))))
                 commands.append(("app", app.app_id, pb.MasterToApplication(executor_added=info.summary())))
         return commands
 
     def _pick_worker(self, app: AppInfo) -> WorkerInfo | None:
         fits = [w for w in self.workers.values()
                 if w.alive and w.cores - w.cores_used >= app.executor_cores
-                and w.memory - w.memory_used >= app.executor_memory]
+                and w.memory - w.memory_used >= app.executor_memory
+                and all(len(w.free_addresses(n)) >= a for n, a in app.executor_resources.items())]
         if not fits:
             return None
         return min(fits, key=lambda w: (sum(1 for a, _ in w.executors if a == app.app_id),

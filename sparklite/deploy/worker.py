@@ -13,6 +13,7 @@ executor processes; a heartbeat thread feeds the current outbox.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import queue
@@ -33,6 +34,10 @@ from sparklite.rpc.security import security_env
 from sparklite.rpc.services import MASTER, Stub
 from sparklite.rpc.streams import CLOSE, drain
 
+
+def _addresses_pb(resources: dict[str, list[str]]) -> dict[str, pb.ResourceAddresses]:
+    return {name: pb.ResourceAddresses(addresses=a) for name, a in resources.items()}
+
 log = logging.getLogger(__name__)
 
 
@@ -45,11 +50,13 @@ class _Running:
     memory: int
     proc: subprocess.Popen
     work_dir: str
+    resources: dict[str, list[str]]
 
 
 class Worker:
     def __init__(self, masters: list[tuple[str, int]], host: str, cores: int, memory: int, work_dir: str,
-                 security: RpcSecurity, heartbeat_interval: float = 2.0):
+                 security: RpcSecurity, heartbeat_interval: float = 2.0,
+                 resources: dict[str, list[str]] | None = None):
         self.masters = masters
         self.host = host
         self.cores = cores
@@ -58,6 +65,8 @@ class Worker:
         os.makedirs(self.work_dir, exist_ok=True)
         self.security = security
         self.heartbeat_interval = heartbeat_interval
+        #: resource name -> addresses this machine offers (spark.worker.resource.*, resourcesFile)
+        self.resources = dict(resources or {})
         self.worker_id = f"worker-{time.strftime('%Y%m%d%H%M%S')}-{host}-{os.getpid()}"
         self._running: dict[tuple[str, str], _Running] = {}
         self._lock = threading.Lock()
@@ -98,10 +107,11 @@ class Worker:
         with self._lock:
             executors = [pb.ExecutorSummary(app_id=r.app_id, executor_id=r.executor_id, cores=r.cores,
                                             memory=r.memory, worker_id=self.worker_id, host=self.host,
-                                            pid=r.proc.pid) for r in self._running.values()]
+                                            pid=r.proc.pid, resources=_addresses_pb(r.resources))
+                         for r in self._running.values()]
         outbox.put(pb.WorkerMessage(register=pb.RegisterWorker(
             worker_id=self.worker_id, host=self.host, cores=self.cores, memory=self.memory,
-            executors=executors)))
+            executors=executors, resource_addresses=_addresses_pb(self.resources))))
         try:
             for msg in Stub(channel, MASTER).WorkerConnect(drain(outbox)):
                 kind = msg.WhichOneof("kind")
@@ -141,6 +151,7 @@ class Worker:
     # ------------------------------------------------------------------ executors
 
     def _launch(self, launch: pb.LaunchExecutor) -> None:
+        given = {name: list(r.addresses) for name, r in launch.resources.items()}
         app_dir = os.path.join(self.work_dir, re.sub(r"[^A-Za-z0-9_.-]", "_", launch.app_id).lstrip(".") or "app")
         env = dict(os.environ)
         env.update(launch.env)
@@ -148,7 +159,8 @@ class Worker:
         env["PYTHONHASHSEED"] = "0"  # every executor hashes alike (see sparklite.hashing)
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", launch.driver_address,
                "--executor-id", launch.executor_id, "--cores", str(launch.cores), "--app-id", launch.app_id,
-               "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid())]
+               "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid()),
+               "--resources", json.dumps(given)]
         try:
             # under the lock: the monitor must not remove the app's directory (its last executor
             # just exited) between its creation here and this executor being recorded
@@ -156,7 +168,7 @@ class Worker:
                 os.makedirs(app_dir, exist_ok=True)
                 proc = subprocess.Popen(cmd, env=env, cwd=app_dir, stdin=subprocess.DEVNULL, close_fds=True)
                 self._running[(launch.app_id, launch.executor_id)] = _Running(
-                    launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+                    launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir, given)
         except OSError as exc:  # a full disk, a bad work dir: this executor fails, the worker stays
             log.error("could not launch executor %s of %s: %s", launch.executor_id, launch.app_id, exc)
             self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(

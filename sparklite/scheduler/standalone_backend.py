@@ -21,6 +21,7 @@ from typing import Any, Callable
 import grpc
 
 from sparklite.config import Settings
+from sparklite.resource_discovery import resource_requests
 from sparklite.rpc.channels import RpcSecurity, make_channel
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.rpc.services import MASTER, Stub
@@ -105,7 +106,8 @@ class StandaloneBackend(EndpointBackend):
             cores_max=s.get("spark.cores.max") or 0, executor_cores=cores,
             executor_memory=s.get("spark.executor.memory"),
             executor_instances=s.get("spark.executor.instances") or 0, executor_env=env,
-            user=getpass.getuser(), executors=have, next_executor_id=max(known, default=-1) + 1))
+            user=getpass.getuser(), executors=have, next_executor_id=max(known, default=-1) + 1,
+            executor_resources={n: int(r.amount) for n, r in resource_requests(s.raw(), "executor").items()}))
 
     def _run(self) -> None:
         attempt = 0

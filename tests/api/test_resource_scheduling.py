@@ -128,3 +128,20 @@ def test_driver_resources_and_conf_parsing(context_factory, tmp_path):
     alloc.write_text(json.dumps([{"id": {"componentName": "spark.worker", "resourceName": "gpu"},
                                   "addresses": ["0", "1"]}]))
     assert read_resources_file(str(alloc), "spark.worker.resourcesFile") == {"gpu": ["0", "1"]}
+
+
+def test_the_shipped_gpu_discovery_script(tmp_path):
+    """examples/getGpusResources.sh against a stand-in nvidia-smi, in Spark's output format."""
+    import subprocess
+
+    fake = tmp_path / "nvidia-smi"
+    fake.write_text('#!/bin/sh\n[ "$1" = "--query-gpu=index" ] && printf "0\\n1\\n3\\n"\n')
+    fake.chmod(0o755)
+    script = pathlib.Path(__file__).resolve().parents[2] / "examples" / "getGpusResources.sh"
+    env = {**os.environ, "PATH": f"{tmp_path}:{os.environ['PATH']}"}
+    env.pop("CUDA_VISIBLE_DEVICES", None)
+    out = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=30)
+    assert json.loads(out.stdout) == {"name": "gpu", "addresses": ["0", "1", "3"]}
+    env["CUDA_VISIBLE_DEVICES"] = "3,0"
+    out = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=30)
+    assert json.loads(out.stdout)["addresses"] == ["0", "3"]
