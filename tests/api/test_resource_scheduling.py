@@ -85,7 +85,7 @@ def test_local_executors_get_distinct_addresses(context_factory, tmp_path):
     def where(_):
         return os.getpid(), tuple(TaskContext.get().resources()["gpu"].addresses)
 
-    assert context.parallelize(range(8), 8).map(where).count() == 8
+    assert context._runtime.wait_for_executors(2, 60)
     seen = dict(context.parallelize(range(40), 40).map(where).collect())
     assert len(seen) == 2 and len(set(seen.values())) == 2  # one address per executor, not shared
 
