@@ -370,6 +370,10 @@ _entry("spark.ui.showConsoleProgress", parse_bool, "false",
 # --- tests
 _entry("sparklite.testing", parse_bool, "false", "Enables the sparklite.test.* keys.")
 
+_entry("spark.dynamicAllocation.executorIdleTimeout", _positive_duration("s"), "60s",
+       "Stage-level scheduling: an executor started for a ResourceProfile (rdd.withResources "
+       "with executor requests, local and ray backends) is stopped after this long without tasks.")
+
 #: Spark's per-resource keys (``<name>``: gpu, fpga...), read by sparklite/resource_discovery.py
 RESOURCE_KEYS: Mapping[str, str] = MappingProxyType({
     "spark.executor.resource.<name>.amount": "Addresses of <name> each executor gets (whole).",

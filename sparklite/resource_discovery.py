@@ -63,6 +63,8 @@ def resource_requests(raw: Mapping[str, str], component: str) -> dict[str, Resou
     requests: dict[str, ResourceRequest] = {}
     for name, fields in sorted(found.items()):
         key = f"spark.{component}.resource.{name}.amount"
+        if "amount" not in fields and component == "executor":
+            continue  # only a script: the default executors get none; profiles' executors may use it
         if "amount" not in fields:
             raise ConfigError(f"{key} must be set: spark.{component}.resource.{name}.* is configured "
                               f"but not how many {name} addresses are needed")
@@ -181,6 +183,11 @@ class AddressPool:
     def __init__(self, found: Mapping[str, list[str]]):
         self.total = {name: list(addresses) for name, addresses in found.items()}
         self._free = {name: list(addresses) for name, addresses in found.items()}
+
+    def add(self, name: str, addresses: list[str]) -> None:
+        """Addresses of a resource discovered later (one a ResourceProfile asks for)."""
+        self.total[name] = list(addresses)
+        self._free[name] = list(addresses)
 
     def can_take(self, amounts: Mapping[str, float]) -> bool:
         return all(len(self._free.get(name, [])) >= int(amount) for name, amount in amounts.items())

@@ -15,6 +15,11 @@ from what it found (a replacement gets those of the executor it replaces), so
 two local executors never share a GPU; too few addresses for ``local[N]``
 fails at start naming the key.
 
+Stage-level scheduling: a stage whose ResourceProfile has executor requests
+runs only on executors started for that profile (its cores and resources);
+they are started when such a stage is submitted (up to N of them) and stopped
+once idle for ``spark.dynamicAllocation.executorIdleTimeout``.
+
 Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
 process group, and it must cancel the driver's job, not kill the executors.
 """
@@ -31,7 +36,7 @@ import time
 from typing import Any, Callable
 
 from sparklite.errors import ConfigError
-from sparklite.resource_discovery import AddressPool, discover, resource_requests
+from sparklite.resource_discovery import AddressPool, discover, resource_requests, run_discovery_script
 
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.rpc.security import SECRET_ENV
@@ -76,6 +81,7 @@ class LocalBackend(EndpointBackend):
         raw = raw_conf or {}
         #: spark.executor.resource.<name>.amount of the default executors
         self.resource_amounts = {n: r.amount for n, r in resource_requests(raw, "executor").items()}
+        self._raw = dict(raw)
         self._pool = AddressPool(discover(raw, "executor"))
         for name, amount in self.resource_amounts.items():
             have = len(self._pool.total.get(name, []))
@@ -86,6 +92,10 @@ class LocalBackend(EndpointBackend):
                     f"discovery found {have}: {self._pool.total.get(name, [])}")
         #: executor id -> the resource addresses it was given
         self._given: dict[str, dict[str, list[str]]] = {}
+        #: executor id -> the ResourceProfile it serves (absent: a default executor)
+        self._profile_of: dict[str, Any] = {}
+        #: profile executors being stopped on purpose (idle): not replaced when they exit
+        self._retiring: set[str] = set()
 
     def default_parallelism(self) -> int:
         return self.num_executors * self.cores
@@ -106,22 +116,27 @@ class LocalBackend(EndpointBackend):
             self._registered.add(executor_id)
             self._startup_deaths = 0
 
-    def _spawn(self) -> None:
+    def _spawn(self, profile: Any = None) -> None:
         with self._lock:
             executor_id = str(self._next_id)
             self._next_id += 1
+        cores, amounts = self.cores, self.resource_amounts
+        if profile is not None:
+            cores, amounts = _profile_shape(profile, self.cores)
+            with self._lock:
+                self._profile_of[executor_id] = profile
         env = dict(os.environ)
         env.update(self._extra_env)
         env[SECRET_ENV] = self._secret
         env["PYTHONHASHSEED"] = "0"
         env["PYTHONPATH"] = os.pathsep.join(_user_paths())
         with self._lock:
-            given = self._pool.take(self.resource_amounts) or {}
+            given = self._pool.take(amounts) or {}
             self._given[executor_id] = given
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
-               "--executor-id", executor_id, "--cores", str(self.cores), "--app-id", self.app_id,
+               "--executor-id", executor_id, "--cores", str(cores), "--app-id", self.app_id,
                "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid()),
-               "--resources", json.dumps(given)]
+               "--resources", json.dumps(given), "--profile-id", str(profile.id if profile else 0)]
         proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
         with self._lock:
             self._procs[executor_id] = proc
@@ -141,6 +156,9 @@ class LocalBackend(EndpointBackend):
             del self._procs[executor_id]
             registered = executor_id in self._registered
             self._pool.give_back(self._given.pop(executor_id, {}))
+            profile = self._profile_of.pop(executor_id, None)
+            retired = executor_id in self._retiring
+            self._retiring.discard(executor_id)
             self._registered.discard(executor_id)
             if not registered:
                 self._startup_deaths += 1
@@ -151,6 +169,8 @@ class LocalBackend(EndpointBackend):
         if registered:
             # the endpoint notices the closed stream too; this covers a stream that lingers
             self.endpoint.remove_executor(executor_id, reason)
+        if retired:
+            return  # stopped because idle: started again when a stage wants its profile
         if too_many:
             if not self._failed:
                 self._failed = True
@@ -158,7 +178,56 @@ class LocalBackend(EndpointBackend):
                                f"{executor_id}, {reason}); see their output above")
             return
         log.warning("executor %s %s; starting a replacement", executor_id, reason)
-        self._spawn()
+        self._spawn(profile)
+
+    # ------------------------------------------------------------------ stage-level scheduling
+
+    def want_profile_executors(self, profile: Any, tasks: int) -> str | None:
+        """A stage needs executors of ``profile``: start them unless some run (scheduler thread).
+        Returns why they can never be started, or None."""
+        cores, amounts = _profile_shape(profile, self.cores)
+        for name in amounts:
+            if name not in self._pool.total:  # first use of a resource only profiles ask for
+                key = f"spark.executor.resource.{name}.discoveryScript"
+                script = profile.executorResources[name].discoveryScript or self._raw.get(key, "")
+                if not script:
+                    return (f"executors of ResourceProfile {profile.id} need {name}, but neither the "
+                            f"profile nor {key} names a discovery script")
+                try:
+                    found = run_discovery_script(name, script, key)
+                except ConfigError as exc:
+                    return str(exc)
+                with self._lock:
+                    self._pool.add(name, found)
+        with self._lock:
+            running = sum(1 for eid, p in self._profile_of.items()
+                          if p.id == profile.id and eid not in self._retiring)
+            default_held: dict[str, int] = {}
+            for eid, given in self._given.items():
+                if eid not in self._profile_of:
+                    for name, addresses in given.items():
+                        default_held[name] = default_held.get(name, 0) + len(addresses)
+        for name, amount in amounts.items():
+            usable = len(self._pool.total.get(name, [])) - default_held.get(name, 0)
+            if usable < amount:
+                return (f"executors of ResourceProfile {profile.id} need {amount:g} {name} each, but "
+                        f"this machine has {usable} {name} address(es) not held by the default "
+                        f"executors (spark.executor.resource.{name}.* and its discovery script)")
+        want = min(self.num_executors, max(1, tasks)) - running
+        for _ in range(max(0, want)):
+            with self._lock:
+                fits = self._pool.can_take(amounts)
+            if not fits and running:
+                break  # the ones running serve the stage; more start as addresses free up
+            self._spawn(profile)
+            running += 1
+        return None
+
+    def retire_executor(self, executor_id: str) -> None:
+        """Stop an idle profile executor for good (it is not replaced)."""
+        with self._lock:
+            self._retiring.add(executor_id)
+        self.endpoint.remove_executor(executor_id, "idle (spark.dynamicAllocation.executorIdleTimeout)")
 
     def executor_lost(self, executor_id: str, reason: str) -> None:
         """The driver gave up on this executor: make sure its process is gone (the monitor replaces it)."""
@@ -191,3 +260,12 @@ class LocalBackend(EndpointBackend):
 
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors), "processes": self.process_ids()}
+
+
+def _profile_shape(profile: Any, default_cores: int) -> tuple[int, dict[str, float]]:
+    """(cores, resource amounts) of an executor started for ``profile``."""
+    from sparklite.scheduler.task_slots import EXECUTOR_BUILTINS
+
+    requests = profile.executorResources
+    cores = int(requests["cores"].amount) if "cores" in requests else default_cores
+    return cores, {n: float(r.amount) for n, r in requests.items() if n not in EXECUTOR_BUILTINS}

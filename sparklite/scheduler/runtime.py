@@ -184,6 +184,8 @@ class Runtime:
             ts.revive_offers()
         elif isinstance(event, ev.HeartbeatsChecked):
             self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
+            if hasattr(self.backend, "retire_executor"):
+                ts.stop_idle_profile_executors(self.settings.get("spark.dynamicAllocation.executorIdleTimeout"))
             self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         elif isinstance(event, ev.CallRequested):
             try:

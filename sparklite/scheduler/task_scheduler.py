@@ -53,6 +53,8 @@ class ExecutorSlots:
     resources: ExecutorResources = field(default_factory=lambda: ExecutorResources({}))
     #: the ResourceProfile it was started for (0: the default executors)
     profile_id: int = 0
+    #: when it last had no task running (None: busy); profile executors idle too long are stopped
+    idle_since: float | None = None
 
     def fits(self, task_set: TaskSet, cpus: int) -> bool:
         if self.free < cpus or self.profile_id != task_set.resource_profile_id:
@@ -105,7 +107,11 @@ class TaskScheduler:
             self.dag.task_set_failed(task_set, impossible, TaskFailure(impossible))
             return
         if task_set.executor_profile is not None:  # stage-level scheduling: start its executors
-            self.backend.want_profile_executors(task_set.executor_profile, len(task_set))
+            impossible = self.backend.want_profile_executors(task_set.executor_profile, len(task_set))
+            if impossible is not None:
+                message = f"stage {task_set.stage_id}.{task_set.stage_attempt}: {impossible}"
+                self.dag.task_set_failed(task_set, message, TaskFailure(message))
+                return
         for (stage_id, _), manager in self.task_sets.items():
             if stage_id == task_set.stage_id:
                 manager.zombie = True  # a newer attempt supersedes it
@@ -164,6 +170,7 @@ class TaskScheduler:
 
     def _launch(self, slot: ExecutorSlots, manager: TaskSetManager, launch: TaskLaunch, cpus: int) -> None:
         slot.free -= cpus
+        slot.idle_since = None
         wants = manager.task_set.custom_resources
         if wants:
             assigned = slot.resources.acquire(wants) or {}
@@ -275,6 +282,8 @@ class TaskScheduler:
         if slot is None:
             return
         slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        if slot.free >= slot.cores:
+            slot.idle_since = self._clock()
         if assigned:
             slot.resources.release(assigned, manager.task_set.custom_resources or {})
 
@@ -311,7 +320,8 @@ class TaskScheduler:
     def executor_added(self, executor_id: str, host: str, cores: int, block_address: str,
                        resources: dict[str, list[str]] | None = None, profile_id: int = 0) -> None:
         self.executors[executor_id] = ExecutorSlots(executor_id, host, cores, cores, block_address,
-                                                    ExecutorResources(resources or {}), profile_id)
+                                                    ExecutorResources(resources or {}), profile_id,
+                                                    self._clock())
         log.info("executor %s registered (%s, %d cores%s%s)", executor_id, host, cores,
                  "".join(f", {n} {a}" for n, a in sorted((resources or {}).items())),
                  f", profile {profile_id}" if profile_id else "")
@@ -351,6 +361,19 @@ class TaskScheduler:
     def remove_executor(self, executor_id: str, reason: str) -> None:
         """Stop using an executor: the backend drops it (its loss then arrives as an event)."""
         self.backend.remove_executor(executor_id, reason)
+
+    def stop_idle_profile_executors(self, idle_timeout: float) -> None:
+        """Stage-level scheduling: stop executors started for a ResourceProfile that have run
+        nothing for ``idle_timeout`` seconds while no active stage wants that profile."""
+        wanted = {m.task_set.resource_profile_id for m in self.task_sets.values() if not m.is_finished}
+        now = self._clock()
+        for slot in list(self.executors.values()):
+            if (slot.profile_id and slot.profile_id not in wanted and slot.idle_since is not None
+                    and now - slot.idle_since >= idle_timeout):
+                log.info("stopping executor %s of ResourceProfile %d: idle for %.0f s",
+                         slot.executor_id, slot.profile_id, now - slot.idle_since)
+                slot.idle_since = None  # asked once; its loss event removes it
+                self.backend.retire_executor(slot.executor_id)
 
     def has_executors(self) -> bool:
         return bool(self.executors)

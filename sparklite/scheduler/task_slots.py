@@ -44,7 +44,7 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
                 f"executors for a profile: use local[N] or ray, or drop the executor requests")
     if profile is not None:
         offered = {name: float(r.amount) for name, r in profile.executorResources.items()
-                   if name not in _EXECUTOR_BUILTINS}
+                   if name not in EXECUTOR_BUILTINS}
         where = f"executors of ResourceProfile {profile.id}"
     else:
         offered = dict(executor_resources or {})
@@ -77,4 +77,4 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
 
 
 #: executor requests of a ResourceProfile that are not addressable resources
-_EXECUTOR_BUILTINS = frozenset({"cores", "memory", "memoryOverhead", "pyspark.memory", "offHeap"})
+EXECUTOR_BUILTINS = frozenset({"cores", "memory", "memoryOverhead", "pyspark.memory", "offHeap"})

@@ -145,3 +145,35 @@ def test_the_shipped_gpu_discovery_script(tmp_path):
     env["CUDA_VISIBLE_DEVICES"] = "3,0"
     out = subprocess.run([str(script)], env=env, capture_output=True, text=True, timeout=30)
     assert json.loads(out.stdout)["addresses"] == ["0", "3"]
+
+
+def test_stage_level_profile_starts_and_stops_its_executors(context_factory, tmp_path):
+    """A stage whose profile asks for 2-core executors with a GPU runs only on executors started
+    for it (the default ones have one core, no GPU); they stop once idle."""
+    from sparklite.resource import ExecutorResourceRequests
+    from tests.helpers.waiting import wait_until
+
+    script = fake_script(tmp_path, "gpus.sh", ["0", "1"])
+    context = context_factory("local[2]", {
+        "spark.executor.resource.gpu.discoveryScript": script,
+        "spark.dynamicAllocation.executorIdleTimeout": "1s"})
+    assert context._runtime.wait_for_executors(2, 60)
+    default_pids = set(context._runtime.backend.process_ids().values())
+    profile = (ResourceProfileBuilder().require(ExecutorResourceRequests().cores(2).resource("gpu", 1, script))
+               .require(TaskResourceRequests().cpus(2).resource("gpu", 1)).build)
+
+    def where(x):
+        context_ = TaskContext.get()
+        return x * x, os.getpid(), context_.cpus(), context_.resources()["gpu"].addresses[0]
+
+    out = context.parallelize(range(20), 4).withResources(profile).map(where).collect()
+    assert [v for v, _, _, _ in out] == [x * x for x in range(20)]
+    assert not {pid for _, pid, _, _ in out} & default_pids
+    assert {c for _, _, c, _ in out} == {2} and {g for _, _, _, g in out} <= {"0", "1"}
+    # the default executors still run plain stages; the profile's executors go once idle
+    assert context.parallelize(range(10), 2).map(lambda x: x + 1).sum() == 55
+    backend = context._runtime.backend
+    wait_until(lambda: set(backend.process_ids().values()) == default_pids, timeout=60)
+    # and come back when a stage wants the profile again
+    again = context.parallelize(range(6), 2).withResources(profile).map(lambda x: -x).collect()
+    assert again == [-x for x in range(6)]
