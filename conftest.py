@@ -1,7 +1,8 @@
 """Shared fixtures: a session-wide local[2] context, fresh contexts, leak checks, doctest `sc`.
 
 Markers: ``fault`` (kills processes on purpose; runs in CI), ``slow`` (soak and
-scale runs; excluded by default, run with ``pytest -m slow``).
+scale runs; excluded by default, run with ``pytest -m slow``), ``ray`` (against a
+real local Ray; its own lane: ``pytest -m ray``).
 """
 from __future__ import annotations
 
@@ -12,6 +13,11 @@ import psutil
 import pytest
 
 from sparklite import SparkConf, SparkContext
+
+# Ray (the ray lane) must not report usage to an outside server, and must keep every address
+# it binds and advertises on loopback (Ray otherwise resolves 127.0.0.1 to the host's address)
+os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 #: every test context may coexist with the shared one; test-only keys are honoured
 BASE_CONF = {
@@ -82,14 +88,27 @@ def _shared_executor_pids() -> set[int]:
     return pids
 
 
+def _under(proc: psutil.Process, roots: set[int]) -> bool:
+    try:
+        return any(parent.pid in roots for parent in proc.parents())
+    except psutil.Error:
+        return False
+
+
 @pytest.fixture(autouse=True)
-def _no_leaked_processes() -> Iterator[None]:
-    """After each test, every child process it started must be gone (executors die with their owner)."""
+def _no_leaked_processes(request: Any) -> Iterator[None]:
+    """After each test, every child process it started must be gone (executors die with their owner).
+
+    In the ray lane, Ray's own daemons (started once per module) keep a pool of worker
+    processes; those are Ray's, so processes under a daemon that predates the test are not
+    counted (the ray tests check their executor processes themselves)."""
     me = psutil.Process(os.getpid())
     before = {p.pid for p in me.children(recursive=True)}
+    ray_roots = before if request.node.get_closest_marker("ray") else set()
     yield
     leaked = [p for p in me.children(recursive=True)
-              if p.pid not in before and p.pid not in _shared_executor_pids()]
+              if p.pid not in before and p.pid not in _shared_executor_pids()
+              and not _under(p, ray_roots)]
     gone, alive = psutil.wait_procs(leaked, timeout=10)
     if alive:
         for proc in alive:

@@ -123,6 +123,17 @@ def _log_level(text: str) -> str:
     return level
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def parse(text: str) -> str:
+        value = str(text).strip().upper()
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    parse.valid = ", ".join(allowed)  # type: ignore[attr-defined]
+    return parse
+
+
 @dataclass(frozen=True)
 class ConfigEntry:
     """One key: how to parse it, its default (as text, like a config file), what it does."""
@@ -320,6 +331,15 @@ _entry("spark.cores.max", _positive_int, None,
 _entry("spark.executor.instances", _positive_int, None,
        "Executors an application asks a standalone cluster for. Unset: as many as fit (within "
        "spark.cores.max).")
+# --- ray
+_entry("sparklite.ray.address", str, "auto",
+       "master=\"ray\": the Ray cluster to attach to when this process is not connected yet "
+       "(passed to ray.init(address=...): auto, host:port of a head node, or ray://host:port).")
+_entry("sparklite.ray.placementStrategy", _choice("SPREAD", "PACK", "STRICT_SPREAD", "STRICT_PACK"),
+       "SPREAD", "master=\"ray\": how the placement group of the executors' bundles is placed.")
+_entry("spark.executor.maxNumFailures", _positive_int, None,
+       "master=\"ray\": executor losses the backend replaces before failing the application. "
+       "Unset: twice spark.executor.instances, at least 3 (as Spark).")
 _entry("spark.scheduler.minRegisteredResourcesRatio", _fraction, "0.8",
        "Share of the executors granted by a standalone master that must register before the first "
        "job (waiting at most spark.scheduler.maxRegisteredResourcesWaitingTime).")

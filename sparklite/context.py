@@ -37,7 +37,7 @@ from sparklite.filesystems import storage_options
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
 from sparklite.rpc.security import local_security
-from sparklite.scheduler.master_url import LocalMaster, local_cluster_defaults, parse_master
+from sparklite.scheduler.master_url import LocalMaster, RayMaster, local_cluster_defaults, parse_master
 from sparklite.storage.blob_store import BlobStore
 
 if TYPE_CHECKING:
@@ -157,7 +157,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
                                    lambda: self._next("file"))
         try:
-            if isinstance(spec, LocalMaster):
+            if isinstance(spec, (LocalMaster, RayMaster)):  # a secret per application
                 security = local_security(settings)
             else:
                 from sparklite.rpc.security import cluster_security

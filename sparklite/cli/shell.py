@@ -46,9 +46,11 @@ def start_context() -> Any:
 
 
 def expected_executors(sc: Any) -> int:
-    from sparklite.scheduler.master_url import LocalMaster, parse_master
+    from sparklite.scheduler.master_url import LocalMaster, RayMaster, parse_master
 
     master = parse_master(sc.master)
+    if isinstance(master, RayMaster):
+        return sc._runtime.backend.instances
     return master.executors if isinstance(master, LocalMaster) else 1
 
 

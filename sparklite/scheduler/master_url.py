@@ -1,5 +1,5 @@
 """Master URLs: ``local``, ``local[N]``, ``local[*]``, ``local[N,F]``,
-``local-cluster[N,C,M]``, ``sparklite://host:port``."""
+``local-cluster[N,C,M]``, ``sparklite://host:port``, ``ray``."""
 from __future__ import annotations
 
 import os
@@ -20,8 +20,19 @@ class StandaloneMaster:
     hosts: tuple[tuple[str, int], ...]
 
 
-def parse_master(url: str) -> LocalMaster | StandaloneMaster:
+@dataclass(frozen=True)
+class RayMaster:
+    """``ray``: the Ray cluster this process is connected to, else sparklite.ray.address;
+    ``ray://host:port``: that Ray client address."""
+    address: str | None = None
+
+
+def parse_master(url: str) -> LocalMaster | StandaloneMaster | RayMaster:
     text = str(url).strip()
+    if text == "ray":
+        return RayMaster()
+    if text.startswith("ray://"):
+        return RayMaster(text)
     if text == "local":
         return LocalMaster(1)
     m = re.fullmatch(r"local\[\s*(\*|\d+)\s*(?:,\s*(\d+)\s*)?\]", text)
@@ -46,7 +57,7 @@ def parse_master(url: str) -> LocalMaster | StandaloneMaster:
         return StandaloneMaster(tuple(hosts))
     raise ValueError(f"unsupported master URL {text!r}: use local, local[N], local[*], "
                      f"local[N, maxFailures], local-cluster[N, cores, memoryMB] or "
-                     f"sparklite://host:port")
+                     f"sparklite://host:port or ray")
 
 
 def local_cluster_defaults(url: str | None) -> dict[str, str]:

@@ -36,7 +36,7 @@ from sparklite.scheduler.event_loop import EventLoop
 from sparklite.scheduler.job import JobWaiter
 from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
-from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.master_url import LocalMaster, RayMaster, parse_master
 from sparklite.scheduler.task_results import TaskResultGetter, discard_results, load_result
 from sparklite.scheduler.task_scheduler import TaskScheduler
 from sparklite.status import JobProgressStore
@@ -55,6 +55,10 @@ def driver_addresses(settings: Settings) -> tuple[str, str]:
     """(address executors use to reach the driver, address the driver binds)."""
     master = parse_master(settings.get("spark.master"))
     host = settings.get("spark.driver.host")
+    if not host and isinstance(master, RayMaster):
+        from sparklite.scheduler.ray_backend import driver_host
+
+        host = driver_host(settings, master)
     if not host:
         host = "127.0.0.1" if isinstance(master, LocalMaster) else _route_to(*master.hosts[0])
     return host, settings.get("spark.driver.bindAddress") or host
@@ -147,6 +151,11 @@ class Runtime:
                                 self.app_dir, self.security.secret or "", extra_env,
                                 cores=self.settings.get("spark.executor.cores"),
                                 raw_conf=self.settings.raw())
+        if isinstance(master, RayMaster):
+            from sparklite.scheduler.ray_backend import RayBackend
+
+            return RayBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
+                              self.security.secret or "")
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,

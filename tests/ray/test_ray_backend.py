@@ -1,0 +1,144 @@
+"""master="ray" against a real local Ray (one instance for the module, all on loopback):
+executors are Ray actors running sparklite's executor; jobs give the plain-Python answers,
+Ray's GPU ids become task addresses, and a SIGKILLed actor process is an executor loss that
+lineage and a replacement actor repair."""
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import Counter
+
+import psutil
+import pytest
+
+from sparklite import SparkConf, SparkContext, TaskContext
+from tests.helpers.waiting import wait_until
+
+pytestmark = pytest.mark.ray
+ray = pytest.importorskip("ray")
+
+WORDS = [f"w{i % 17}" for i in range(600)]
+TEXT = [" ".join(WORDS[i:i + 6]) for i in range(0, len(WORDS), 6)]
+
+
+@pytest.fixture(scope="module")
+def ray_instance():
+    assert not ray.is_initialized()
+    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=4, num_gpus=2,
+             resources={"fpga": 2}, log_to_driver=False)
+    try:
+        yield ray
+    finally:
+        ray.shutdown()
+
+
+def _context(**conf: str) -> SparkContext:
+    spark_conf = SparkConf(loadDefaults=False).setAll({
+        "sparklite.driver.allowMultipleContexts": "true", "sparklite.testing": "true",
+        "spark.executor.instances": "2", "spark.executor.cores": "1",
+        "spark.executor.memory": "256m", **conf}.items())
+    return SparkContext("ray", "ray-test", conf=spark_conf)
+
+
+def _stopped(sc: SparkContext) -> None:
+    """Stop the context; its executor processes must be gone within bounded time."""
+    pids = list(sc._runtime.backend.process_ids().values())
+    sc.stop()
+    procs = []
+    for pid in pids:
+        try:
+            procs.append(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(procs, timeout=20)
+    assert not alive, f"executor processes outlived the context: {alive}"
+
+
+def _jobs(sc: SparkContext) -> None:
+    counts = dict(sc.parallelize(TEXT, 4).flatMap(str.split).map(lambda w: (w, 1))
+                  .reduceByKey(lambda a, b: a + b).collect())
+    assert counts == dict(Counter(WORDS))
+    pairs = [(i % 13, i) for i in range(500)]
+    grouped = sc.parallelize(pairs, 5).groupByKey(3).mapValues(sorted).sortByKey().collect()
+    expected: dict = {}
+    for k, v in pairs:
+        expected.setdefault(k, []).append(v)
+    assert grouped == sorted((k, sorted(v)) for k, v in expected.items())
+    points = sc.parallelize([float(i) for i in range(200)], 4).cache()
+    center = 0.0
+    plain = 0.0
+    for _ in range(4):  # an iterative job over a cached RDD
+        c = center
+        center = points.map(lambda x: (x + c) / 2).sum() / 200
+        plain = sum((x + plain) / 2 for x in range(200)) / 200
+        assert center == pytest.approx(plain)
+
+
+def test_jobs_on_ray_executors(ray_instance):
+    sc = _context()
+    try:
+        assert sc._runtime.wait_for_executors(2, 120)
+        info = sc._runtime.backend.actor_info()
+        assert len(info) == 2 and all(i["node_ip"] == "127.0.0.1" for i in info.values())
+        assert sc.defaultParallelism == 2
+        _jobs(sc)
+        pids = set(sc.parallelize(range(20), 20).map(lambda _: os.getpid()).collect())
+        assert pids <= {i["pid"] for i in info.values()}
+    finally:
+        _stopped(sc)
+    wait_until(lambda: not ray.util.placement_group_table() or all(
+        pg["state"] == "REMOVED" for pg in ray.util.placement_group_table().values()), timeout=30)
+
+
+def test_ray_gpu_ids_become_task_addresses(ray_instance):
+    sc = _context(**{"spark.executor.resource.gpu.amount": "1", "spark.task.resource.gpu.amount": "1",
+                     "spark.executor.resource.fpga.amount": "1", "sparklite.ray.placementStrategy": "PACK"})
+    try:
+        assert sc._runtime.wait_for_executors(2, 120)
+        seen = dict(sc.parallelize(range(30), 30).map(
+            lambda _: (os.getpid(), tuple(TaskContext.get().resources()["gpu"].addresses))).collect())
+        by_executor = {i["pid"]: tuple(i["resources"]["gpu"]) for i in sc._runtime.backend.actor_info().values()}
+        assert set(seen.items()) <= set(by_executor.items())
+        assert sorted(a for (a,) in by_executor.values()) == ["0", "1"]  # Ray's ids, one each
+    finally:
+        _stopped(sc)
+
+
+def test_a_sigkilled_actor_process_is_an_executor_loss(ray_instance, tmp_path):
+    sc = _context(**{"spark.executor.maxNumFailures": "3"})
+    try:
+        assert sc._runtime.wait_for_executors(2, 120)
+        backend = sc._runtime.backend
+        marks = str(tmp_path)
+        cached = sc.parallelize(range(400), 8).map(lambda x: x * 3).cache()
+        assert cached.count() == 400
+
+        def slow(x):
+            open(os.path.join(marks, f"{os.getpid()}-{x}"), "w").close()
+            time.sleep(0.02)
+            return (x % 7, x)
+
+        result: dict = {}
+
+        def run():
+            result["sums"] = dict(cached.map(slow).reduceByKey(lambda a, b: a + b).collect())
+
+        job = threading.Thread(target=run)
+        job.start()
+        wait_until(lambda: len(os.listdir(marks)) >= 20, timeout=120)
+        victim = backend.actor_info()["0"]
+        os.kill(victim["actor_pid"], signal.SIGKILL)
+        job.join(240)
+        assert not job.is_alive()
+        expected: dict = {}
+        for x in range(400):
+            expected[x * 3 % 7] = expected.get(x * 3 % 7, 0) + x * 3
+        assert result["sums"] == expected
+        wait_until(lambda: backend.failures == 1 and len(sc._runtime.endpoint.executors) == 2, timeout=120)
+        assert "0" not in backend.actor_info()
+        assert cached.sum() == 3 * sum(range(400))  # lost cached blocks recomputed from lineage
+        _jobs(sc)
+    finally:
+        _stopped(sc)
