@@ -51,8 +51,10 @@ class ExecutorHost:
 
     def info(self) -> dict[str, Any]:
         """Where it runs: the executor's pid, the actor's own pid, node address, resources."""
+        import ray
+
         return {"pid": self.proc.pid, "actor_pid": os.getpid(), "node_ip": self.node_ip,
-                "resources": self.resources}
+                "node_id": ray.get_runtime_context().get_node_id(), "resources": self.resources}
 
     def wait(self) -> int:
         """Block until the executor process exits; its exit code (the backend watches this)."""
