@@ -82,7 +82,7 @@ def run_code(namespace: dict[str, Any], source: str, filename: str) -> bool:
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
                                  "help_option_names": ["-h", "--help"]})
-@click.option("--master", help="local, local[N], local[*] or sparklite://host:port")
+@click.option("--master", help="local, local[N], local[*], sparklite://host:port or ray")
 @click.option("--cluster", metavar="NAME",
               help="Read <conf dir>/clusters/NAME.conf (below --properties-file and --conf).")
 @click.option("--name", help="Application name (spark.app.name).")

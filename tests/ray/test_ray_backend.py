@@ -142,3 +142,35 @@ def test_a_sigkilled_actor_process_is_an_executor_loss(ray_instance, tmp_path):
         _jobs(sc)
     finally:
         _stopped(sc)
+
+
+def _cli(name: str) -> str:
+    import sys
+
+    return os.path.join(os.path.dirname(sys.executable), name)
+
+
+def test_submit_and_shell_with_master_ray(ray_instance, tmp_path):
+    import subprocess
+
+    address = ray.get_runtime_context().gcs_address
+    app = tmp_path / "wordcount_app.py"
+    app.write_text(
+        "from sparklite import SparkContext\n"
+        "sc = SparkContext()\n"
+        "words = ['a', 'b', 'a', 'c', 'a', 'b'] * 50\n"
+        "print('COUNTS', sorted(sc.parallelize(words, 3).map(lambda w: (w, 1))"
+        ".reduceByKey(lambda a, b: a + b).collect()), sc.master)\n"
+        "sc.stop()\n")
+    env = {k: v for k, v in os.environ.items() if k != "SPARKLITE_SUBMIT_CONF"}
+    common = ["--master", "ray", "--conf", f"sparklite.ray.address={address}",
+              "--conf", "spark.executor.instances=1", "--conf", "spark.executor.memory=128m"]
+    done = subprocess.run([_cli("sparklite-submit"), *common, str(app)], capture_output=True, text=True,
+                          timeout=240, env=env, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "COUNTS [('a', 150), ('b', 100), ('c', 50)] ray" in done.stdout
+    done = subprocess.run([_cli("sparklite-shell"), *common, "-c", "print('SUM', sc.parallelize(range(10), 2).sum())"],
+                          capture_output=True, text=True, timeout=240, env=env, cwd=str(tmp_path),
+                          stdin=subprocess.DEVNULL)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "SUM 45" in done.stdout
