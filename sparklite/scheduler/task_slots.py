@@ -41,7 +41,7 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
     if profile is not None and not starts_profile_executors:
         return (f"Tasks of {stage} need executors of ResourceProfile {profile.id} "
                 f"({', '.join(sorted(profile.executorResources))}), but this backend cannot start "
-                f"executors for a profile: use local[N] or ray, or drop the executor requests")
+                f"executors for a profile (only local[N] does so far): drop the executor requests")
     if profile is not None:
         offered = {name: float(r.amount) for name, r in profile.executorResources.items()
                    if name not in EXECUTOR_BUILTINS}
