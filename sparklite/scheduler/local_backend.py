@@ -41,6 +41,7 @@ from sparklite.resource_discovery import AddressPool, discover, resource_request
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.rpc.security import SECRET_ENV
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
+from sparklite.scheduler.task_slots import profile_executor_shape
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +123,7 @@ class LocalBackend(EndpointBackend):
             self._next_id += 1
         cores, amounts = self.cores, self.resource_amounts
         if profile is not None:
-            cores, amounts = _profile_shape(profile, self.cores)
+            cores, amounts = profile_executor_shape(profile, self.cores)
             with self._lock:
                 self._profile_of[executor_id] = profile
         env = dict(os.environ)
@@ -185,7 +186,7 @@ class LocalBackend(EndpointBackend):
     def want_profile_executors(self, profile: Any, tasks: int) -> str | None:
         """A stage needs executors of ``profile``: start them unless some run (scheduler thread).
         Returns why they can never be started, or None."""
-        cores, amounts = _profile_shape(profile, self.cores)
+        cores, amounts = profile_executor_shape(profile, self.cores)
         for name in amounts:
             if name not in self._pool.total:  # first use of a resource only profiles ask for
                 key = f"spark.executor.resource.{name}.discoveryScript"
@@ -261,11 +262,3 @@ class LocalBackend(EndpointBackend):
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors), "processes": self.process_ids()}
 
-
-def _profile_shape(profile: Any, default_cores: int) -> tuple[int, dict[str, float]]:
-    """(cores, resource amounts) of an executor started for ``profile``."""
-    from sparklite.scheduler.task_slots import EXECUTOR_BUILTINS
-
-    requests = profile.executorResources
-    cores = int(requests["cores"].amount) if "cores" in requests else default_cores
-    return cores, {n: float(r.amount) for n, r in requests.items() if n not in EXECUTOR_BUILTINS}

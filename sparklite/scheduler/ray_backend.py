@@ -18,6 +18,13 @@ replacement actor is asked for, in the same bundle of the placement group
 (Ray re-places a lost node's bundles), up to ``spark.executor.maxNumFailures``
 losses; then the application fails with that message.
 
+Stage-level scheduling: a stage whose ResourceProfile has executor requests
+runs on actors started for it (the profile's cores, memory, GPUs and custom
+resources; scheduled by Ray outside the placement group, whose bundles are the
+default executors'), up to ``spark.executor.instances`` of them, stopped after
+``spark.dynamicAllocation.executorIdleTimeout`` without tasks. A profile the
+cluster's total resources can never hold fails its stage at once.
+
 Connecting: if this process is not connected to Ray yet, the backend calls
 ``ray.init(address=sparklite.ray.address)`` ("auto" by default) and shuts Ray
 down at ``sc.stop()``; a connection the user made is left as it was. Ray's
@@ -92,8 +99,10 @@ class RayBackend(EndpointBackend):
                      if k.startswith("spark.executorEnv.")}
         self._driver_address = ""
         self._lock = threading.Lock()
-        #: executor id -> (actor, ObjectRef of its wait(), bundle index)
-        self._actors: dict[str, tuple[Any, Any, int]] = {}
+        #: executor id -> (actor, ObjectRef of its wait(), bundle index, profile or None)
+        self._actors: dict[str, tuple[Any, Any, int, Any]] = {}
+        #: profile executors being stopped because idle: not replaced, not counted as failures
+        self._retiring: set[str] = set()
         self._info: dict[str, Any] = {}  # executor id -> ObjectRef/dict of the actor's info()
         self._next_id = 0
         self.failures = 0
@@ -109,12 +118,24 @@ class RayBackend(EndpointBackend):
     def executor_shape(self) -> tuple[int, int]:
         return self.instances, self.cores
 
-    def bundle(self) -> dict[str, float]:
-        """What one executor asks Ray for."""
-        shape: dict[str, float] = {"CPU": float(self.cores), "memory": float(self.memory)}
-        for name, amount in self.resource_amounts.items():
+    def bundle(self, profile: Any = None) -> dict[str, float]:
+        """What one executor (of ``profile``, else a default one) asks Ray for."""
+        cores, memory, amounts = self._shape(profile)
+        shape: dict[str, float] = {"CPU": float(cores), "memory": float(memory)}
+        for name, amount in amounts.items():
             shape["GPU" if name == "gpu" else name] = float(amount)
         return shape
+
+    def _shape(self, profile: Any) -> tuple[int, int, dict[str, float]]:
+        """(cores, memory bytes, resource amounts) of an executor of ``profile`` (None: default)."""
+        if profile is None:
+            return self.cores, self.memory, dict(self.resource_amounts)
+        from sparklite.scheduler.task_slots import profile_executor_shape
+
+        cores, amounts = profile_executor_shape(profile, self.cores)
+        requests = profile.executorResources
+        memory = requests["memory"].amount << 20 if "memory" in requests else self.memory
+        return cores, memory, amounts
 
     # ------------------------------------------------------------------ life
 
@@ -141,7 +162,7 @@ class RayBackend(EndpointBackend):
             self._spawn(index)
         return True
 
-    def _spawn(self, index: int) -> None:
+    def _spawn(self, index: int, profile: Any = None) -> None:
         import ray
         from ray.util.scheduling_strategies import PlacementGroupSchedulingStrategy
 
@@ -150,17 +171,24 @@ class RayBackend(EndpointBackend):
         with self._lock:
             executor_id = str(self._next_id)
             self._next_id += 1
-        custom = {n: float(a) for n, a in self.resource_amounts.items() if n != "gpu"}
+        cores, memory, amounts = self._shape(profile)
+        custom = {n: float(a) for n, a in amounts.items() if n != "gpu"}
+        placement: dict[str, Any] = {}
+        if profile is None:
+            placement["scheduling_strategy"] = PlacementGroupSchedulingStrategy(
+                self._pg, placement_group_bundle_index=index)
+        scripts = dict(self._scripts)
+        if profile is not None:
+            scripts.update({n: r.discoveryScript for n, r in profile.executorResources.items()
+                            if n in amounts and r.discoveryScript})
         actor = ray.remote(ExecutorHost).options(
-            name=f"sparklite-{self.app_id}-executor-{executor_id}", num_cpus=self.cores,
-            num_gpus=self.resource_amounts.get("gpu", 0), memory=self.memory, resources=custom,
-            max_concurrency=4, max_restarts=0,
-            scheduling_strategy=PlacementGroupSchedulingStrategy(
-                self._pg, placement_group_bundle_index=index),
-        ).remote(executor_id, self._driver_address, self.app_id, self.cores, self._secret, self._env,
-                 self.resource_amounts, self._scripts)
+            name=f"sparklite-{self.app_id}-executor-{executor_id}", num_cpus=cores,
+            num_gpus=amounts.get("gpu", 0), memory=memory, resources=custom,
+            max_concurrency=4, max_restarts=0, **placement,
+        ).remote(executor_id, self._driver_address, self.app_id, cores, self._secret, self._env,
+                 amounts, scripts, profile.id if profile is not None else 0)
         with self._lock:
-            self._actors[executor_id] = (actor, actor.wait.remote(), index)
+            self._actors[executor_id] = (actor, actor.wait.remote(), index, profile)
             self._info[executor_id] = actor.info.remote()
         log.debug("asked Ray for executor %s (bundle %d)", executor_id, index)
 
@@ -171,7 +199,7 @@ class RayBackend(EndpointBackend):
             return
         while not self._stopping.is_set():
             with self._lock:
-                waits = {ref: eid for eid, (_, ref, _) in self._actors.items()}
+                waits = {ref: eid for eid, (_, ref, _, _) in self._actors.items()}
             if not waits:
                 self._stopping.wait(WATCH_INTERVAL)
                 continue
@@ -189,24 +217,54 @@ class RayBackend(EndpointBackend):
         with self._lock:
             entry = self._actors.pop(executor_id, None)
             self._info.pop(executor_id, None)
+            retired = executor_id in self._retiring
+            self._retiring.discard(executor_id)
         if entry is None or self._stopping.is_set():
             return
-        actor, _, index = entry
+        actor, _, index, profile = entry
         ray.kill(actor, no_restart=True)
         self.endpoint.remove_executor(executor_id, reason)
+        if retired:
+            return  # stopped because idle: started again when a stage wants its profile
         self.failures += 1
         if self.failures > self.max_failures:
             self._give_up(f"{self.failures} executors were lost, more than spark.executor.maxNumFailures="
                           f"{self.max_failures} (last: executor {executor_id}, {reason})")
             return
         log.warning("executor %s lost: %s; asking Ray for a replacement", executor_id, reason)
-        self._spawn(index)
+        self._spawn(index, profile)
 
     def _give_up(self, message: str) -> None:
         if not self._failed:
             self._failed = True
             log.error("%s", message)
             self._fail_app(message)
+
+    # ------------------------------------------------------------------ stage-level scheduling
+
+    def want_profile_executors(self, profile: Any, tasks: int) -> str | None:
+        """A stage needs executors of ``profile``: start actors for it unless some run.
+        Returns why the cluster can never hold one, or None (scheduler thread)."""
+        import ray
+
+        shape = self.bundle(profile)
+        total = ray.cluster_resources()
+        short = {k: v for k, v in shape.items() if v > total.get(k, 0.0)}
+        if short:
+            return (f"executors of ResourceProfile {profile.id} need {shape}, but the Ray cluster has "
+                    f"only {({k: total.get(k, 0.0) for k in short})} in total")
+        with self._lock:
+            running = sum(1 for eid, (_, _, _, p) in self._actors.items()
+                          if p is not None and p.id == profile.id and eid not in self._retiring)
+        for _ in range(min(self.instances, max(1, tasks)) - running):
+            self._spawn(-1, profile)
+        return None
+
+    def retire_executor(self, executor_id: str) -> None:
+        """Stop an idle profile executor for good (it is not replaced)."""
+        with self._lock:
+            self._retiring.add(executor_id)
+        self.endpoint.remove_executor(executor_id, "idle (spark.dynamicAllocation.executorIdleTimeout)")
 
     def executor_lost(self, executor_id: str, reason: str) -> None:
         """The driver gave up on this executor: end its actor (the watcher replaces it)."""
@@ -246,7 +304,7 @@ class RayBackend(EndpointBackend):
             self._watcher.join(10.0)
         self.endpoint.stop()
         with self._lock:
-            actors = [actor for actor, _, _ in self._actors.values()]
+            actors = [actor for actor, _, _, _ in self._actors.values()]
             self._actors.clear()
         stops = [actor.stop.remote() for actor in actors]
         if stops:

@@ -18,6 +18,8 @@ ever run fails at once with a message instead of waiting forever:
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sparklite.scheduler.task import TaskSet
 
 BARRIER_SLOTS_MESSAGE = (
@@ -41,7 +43,7 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
     if profile is not None and not starts_profile_executors:
         return (f"Tasks of {stage} need executors of ResourceProfile {profile.id} "
                 f"({', '.join(sorted(profile.executorResources))}), but this backend cannot start "
-                f"executors for a profile (only local[N] does so far): drop the executor requests")
+                f"executors for a profile (local[N] and ray do): drop the executor requests")
     if profile is not None:
         offered = {name: float(r.amount) for name, r in profile.executorResources.items()
                    if name not in EXECUTOR_BUILTINS}
@@ -78,3 +80,10 @@ def unschedulable_reason(task_set: TaskSet, executor_shape: tuple[int, int] | No
 
 #: executor requests of a ResourceProfile that are not addressable resources
 EXECUTOR_BUILTINS = frozenset({"cores", "memory", "memoryOverhead", "pyspark.memory", "offHeap"})
+
+
+def profile_executor_shape(profile: Any, default_cores: int) -> tuple[int, dict[str, float]]:
+    """(cores, resource amounts) of an executor started for ``profile``."""
+    requests = profile.executorResources
+    cores = int(requests["cores"].amount) if "cores" in requests else default_cores
+    return cores, {n: float(r.amount) for n, r in requests.items() if n not in EXECUTOR_BUILTINS}

@@ -174,3 +174,30 @@ def test_submit_and_shell_with_master_ray(ray_instance, tmp_path):
                           stdin=subprocess.DEVNULL)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "SUM 45" in done.stdout
+
+
+def test_stage_level_profiles_on_ray(ray_instance):
+    from sparklite.errors import SparkliteJobError
+    from sparklite.resource import ExecutorResourceRequests, ResourceProfileBuilder, TaskResourceRequests
+
+    sc = _context(**{"spark.dynamicAllocation.executorIdleTimeout": "1s"})
+    try:
+        assert sc._runtime.wait_for_executors(2, 120)
+        backend = sc._runtime.backend
+        default_pids = set(backend.process_ids().values())
+        profile = (ResourceProfileBuilder().require(ExecutorResourceRequests().cores(2).resource("fpga", 1))
+                   .require(TaskResourceRequests().cpus(2).resource("fpga", 1)).build)
+        out = sc.parallelize(range(12), 3).withResources(profile).map(
+            lambda x: (x + 1, os.getpid(), TaskContext.get().cpus(),
+                       TaskContext.get().resources()["fpga"].addresses)).collect()
+        assert [v for v, _, _, _ in out] == list(range(1, 13))
+        assert not {pid for _, pid, _, _ in out} & default_pids and {c for _, _, c, _ in out} == {2}
+        huge = ResourceProfileBuilder().require(ExecutorResourceRequests().cores(64)).require(
+            TaskResourceRequests().cpus(64)).build
+        with pytest.raises(SparkliteJobError, match=r"ResourceProfile \d+ need .*'CPU': 64.0.*only"):
+            sc.parallelize(range(2), 2).withResources(huge).collect()
+        assert sc.parallelize(range(10), 2).sum() == 45  # the default executors still serve
+        wait_until(lambda: set(backend.process_ids().values()) == default_pids, timeout=90)
+        assert backend.failures == 0
+    finally:
+        _stopped(sc)
