@@ -26,7 +26,9 @@ RELATIONS: list[tuple[str, str]] = [
 UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.speculation": ("false", "slow tasks are not re-launched speculatively yet (issue 12)"),
     "spark.dynamicAllocation.enabled": ("false", "local[N] runs N executors; a standalone "
-                                                 "application keeps the executors it was granted"),
+                                                 "application keeps the executors it was granted; "
+                                                 "only executors of a stage's ResourceProfile come "
+                                                 "and go (spark.dynamicAllocation.executorIdleTimeout)"),
     "spark.shuffle.service.enabled": ("false", "executors serve their own shuffle files"),
     "spark.eventLog.enabled": ("false", "no event log is written yet (issue 13)"),
     "spark.eventLog.dir": (None, "no event log is written yet (issue 13)"),

@@ -9,11 +9,13 @@ What sparklite honours today:
   tasks need more CPUs than any executor can ever have fails at once with a
   message, instead of waiting forever. ``local[N]`` starts N executors with
   ``spark.executor.cores`` slots each (default 1).
-* Other task resources (``gpu``...) are accepted, but no executor offers them
-  yet (GPU scheduling arrives with the cluster work), so such a stage fails
-  with a clear message.
-* Executor requests are recorded and reported, not acted on: local executors
-  are started before any profile exists, as in Spark without dynamic allocation.
+* Other task resources (``gpu``...): each task is given addresses of its
+  executor's resources (see resource_discovery.py and
+  scheduler/resource_slots.py); a stage asking for more than any executor
+  has fails at once naming the resource.
+* A profile with executor requests runs its stages only on executors started
+  for it (local[N] and ray start them when needed and stop them when idle); a
+  profile with task requests only runs on the default executors (Spark 3.4+).
 
 >>> from sparklite.resource import ResourceProfileBuilder, TaskResourceRequests
 >>> profile = ResourceProfileBuilder().require(TaskResourceRequests().cpus(2)).build

@@ -6,7 +6,9 @@ launch and kill attempts. Offers go round-robin over executors one task at a
 time, so a stage spreads over every executor instead of filling the first.
 Task sets are served in (job id, stage id) order: FIFO between jobs. A task
 occupies its task set's ``cpus_per_task`` slots (a ResourceProfile's CPUs, else
-``spark.task.cpus``). A barrier task set launches all its tasks in one offer
+``spark.task.cpus``) and, if it asks for resources (gpu...), specific addresses
+of its executor (resource_slots.py), held until its status comes back; it runs
+only on executors of its stage's executor profile (0: the default ones). A barrier task set launches all its tasks in one offer
 round or waits (gang scheduling); if one of them fails, the others are killed
 and the DAGScheduler retries or fails the stage (see task_slots.py for what
 can never be scheduled).
@@ -17,8 +19,8 @@ A result task's result is checked against spark.driver.maxResultSize before
 it is held; one too big to travel inline is fetched from its executor first,
 its slot staying busy until it is here (task_results.py).
 
-Checklist when changing this module: a slot must be freed exactly once per
-launched attempt (success, failure, kill, or executor loss); a status update
+Checklist when changing this module: a slot (and its resource addresses) must be
+freed exactly once per launched attempt (success, failure, kill, or executor loss); a status update
 for an unknown task id (a stale attempt, a removed executor) is ignored (its
 stored payload dropped).
 """
