@@ -15,7 +15,8 @@ import traceback
 from typing import Any
 
 from sparklite import serializers
-from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure
+from sparklite.errors import (ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure,
+                              capture_exception)
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.files import DEPENDENCIES_PROPERTY
 from sparklite.taskcontext import BarrierTaskContext, TaskContext
@@ -119,11 +120,7 @@ def user_traceback(exc: BaseException) -> str:
 def _exception_failure(exc: BaseException) -> ExceptionFailure:
     remote_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
     tb = user_traceback(exc)
-    try:
-        exc_bytes = pickle.dumps(exc)
-        pickle.loads(exc_bytes)
-    except Exception:
-        exc_bytes = b""
+    exc_bytes, portrait = capture_exception(exc, serializers.dumps)
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
     return ExceptionFailure(message, counts=True, remote_type=remote_type, remote_traceback=tb,
-                            exception_bytes=exc_bytes)
+                            exception_bytes=exc_bytes, portrait_bytes=portrait)

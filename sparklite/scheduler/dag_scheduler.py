@@ -214,6 +214,19 @@ class DAGScheduler:
             if job is not None:
                 self._fail_job(job, JobCancelledError(f"Job {job_id} cancelled: {reason}"))
 
+    def fail_job_after_internal_error(self, job_id: int, error: BaseException) -> None:
+        """A handler raised while this job's state was changing: fail the job, releasing its
+        waiter even if clean-up meets the same inconsistency (see handler_failures.py)."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        try:
+            self._fail_job(job, error)
+        except Exception:
+            log.exception("cleaning up job %d after an internal error failed", job_id)
+            self.jobs.pop(job_id, None)
+            job.waiter.job_failed(error)
+
     def stop(self, reason: str) -> None:
         for job in list(self.jobs.values()):
             self._fail_job(job, JobCancelledError(f"Job {job.job_id} cancelled because {reason}"))
