@@ -144,6 +144,16 @@ def _duration(unit: str) -> Callable[[str], float]:
     return lambda text: parse_duration(text, unit)
 
 
+def _positive_duration(unit: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        value = parse_duration(text, unit)
+        if value <= 0:
+            raise ValueError("must be a positive duration, e.g. 10s or 30min")
+        return value
+
+    return parse
+
+
 # --- application
 _entry("spark.master", _master, None,
        "Where to run: local, local[N], local[*], or sparklite://host:port. Unset means local[*].")
@@ -165,6 +175,17 @@ _entry("sparklite.task.maxExecutorLosses", _positive_int, "8",
        "Attempts of one task that may die with their executor before the job fails (a task that "
        "crashes every executor it runs on, e.g. by running out of memory, is not retried forever).")
 _entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
+_entry("spark.task.reaper.enabled", parse_bool, "true",
+       "Watch killed tasks (a cancelled job's, a finished stage's leftovers): one that has not "
+       "ended spark.task.reaper.killTimeout after its kill gets its executor replaced, so its slot "
+       "is free again. Differs from Spark: on by default.")
+_entry("spark.task.reaper.killTimeout", _positive_duration("s"), "10s",
+       "How long a killed task may keep running (swallowing the kill, or blocked in a C call such "
+       "as os.read) before its executor process is killed and replaced; lineage recomputes what "
+       "it held. Differs from Spark, whose default -1 never kills the executor.")
+_entry("spark.task.reaper.threadDump", parse_bool, "true",
+       "Log the stack of a killed task that does not stop (on the executor, when the reaper gives "
+       "up on it).")
 _entry("spark.locality.wait", _duration("ms"), "3s",
        "How long a task waits for a slot on the executor that caches its input before running "
        "elsewhere.")
@@ -249,6 +270,17 @@ _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
 _entry("sparklite.shuffle.fetchChunkSize", _size("b"), "1m", "Chunk size of streamed shuffle fetches.")
 _entry("sparklite.shuffle.batchSize", _positive_int, "8192",
        "Records per pickled frame in shuffle files.")
+# --- clean-up (cleaner.py)
+_entry("spark.cleaner.referenceTracking", parse_bool, "true",
+       "Remove the shuffle files, cached blocks and broadcast copies of RDDs, shuffles and "
+       "broadcasts the driver program no longer references, from every executor and the driver "
+       "(Spark's ContextCleaner).")
+_entry("spark.cleaner.referenceTracking.blocking", parse_bool, "true",
+       "Whether the cleaning thread waits (up to spark.network.timeout) for executors to confirm "
+       "that a dropped RDD's cached blocks are gone before the next clean-up.")
+_entry("spark.cleaner.periodicGC.interval", _positive_duration("min"), "30min",
+       "How often the driver runs a full garbage collection, so RDDs, shuffles and broadcasts "
+       "kept alive only by reference cycles are found and cleaned.")
 # --- console
 _entry("spark.ui.showConsoleProgress", parse_bool, "false",
        "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s. "

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, S
 import sparklite
 from sparklite import exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
+from sparklite.cleaner import ContextCleaner
 from sparklite.conf import SparkConf
 from sparklite.config import Settings
 from sparklite.context_io import InputMixin
@@ -118,8 +119,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._blob_store = BlobStore()
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
-        #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
-        self._persistent_rdds: dict[int, RDD[Any]] = {}
+        #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report);
+        #: weak, as Spark's persistentRdds: a dropped RDD's blocks go (cleaner.py)
+        self._persistent_rdds: weakref.WeakValueDictionary[int, RDD[Any]] = weakref.WeakValueDictionary()
+        self._cleaner: ContextCleaner | None = None
         self._checkpoint_lock = threading.RLock()
         #: set by the first checkpoint()/localCheckpoint(): from then on jobs look for marks
         self._checkpoints_marked = False
@@ -148,10 +151,14 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         except BaseException:
             shutil.rmtree(self._app_dir, ignore_errors=True)
             raise
+        if settings.get("spark.cleaner.referenceTracking"):
+            self._cleaner = ContextCleaner(self._runtime, settings.get("spark.cleaner.referenceTracking.blocking"),
+                                           settings.get("spark.cleaner.periodicGC.interval"))
+            self._cleaner.start()
         self._stopped = False
         if settings.get("spark.logConf"):
             log.info("sparklite config:\n%s", conf.toDebugString())
-        self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
+        self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir, self._cleaner)
         exit_hooks.stop_at_exit(self)
 
     # ------------------------------------------------------------------ lifecycle
@@ -513,8 +520,10 @@ def _listed(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
-def _stop_runtime(runtime: Any, app_dir: str) -> None:
+def _stop_runtime(runtime: Any, app_dir: str, cleaner: ContextCleaner | None) -> None:
     try:
+        if cleaner is not None:
+            cleaner.stop()
         runtime.stop()
     finally:
         shutil.rmtree(app_dir, ignore_errors=True)

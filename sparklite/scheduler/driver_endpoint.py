@@ -34,6 +34,8 @@ from sparklite.scheduler.task import TaskLaunch, TaskSet
 log = logging.getLogger(__name__)
 
 BLOB_CHUNK = 1 << 20
+#: stage attempts whose binary counts are kept for inspection (a long-lived driver stays flat)
+BINARY_COUNTS_KEPT = 1000
 
 
 @dataclass
@@ -162,6 +164,8 @@ class DriverEndpoint:
         key = (task_set.stage_id, task_set.stage_attempt)
         if key not in handle.sent_stage_attempts:
             handle.sent_stage_attempts.add(key)
+            if key not in self.stage_binaries_sent and len(self.stage_binaries_sent) >= BINARY_COUNTS_KEPT:
+                del self.stage_binaries_sent[next(iter(self.stage_binaries_sent))]  # oldest first
             self.stage_binaries_sent[key] += 1
             handle.outbox.put(pb.DriverMessage(stage_binary=pb.StageBinary(
                 stage_id=task_set.stage_id, stage_attempt=task_set.stage_attempt,

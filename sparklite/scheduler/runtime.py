@@ -21,6 +21,7 @@ from typing import Any, Callable
 
 from sparklite import serializers
 from sparklite.accumulators import AccumulatorRegistry
+from sparklite.broadcast import blob_key
 from sparklite.config import Settings
 from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteError, SparkliteJobError
 from sparklite.rpc.channels import RpcSecurity, make_server
@@ -52,6 +53,10 @@ STARVATION_WARNING = 15.0
 LIVENESS_CHECK_EVERY = 5.0
 #: longest wait for a cancelled job to report that it ended
 CANCEL_WAIT = 10.0
+
+
+def _remove_shuffle(shuffle_id: int) -> pb.DriverMessage:
+    return pb.DriverMessage(remove_shuffle=pb.RemoveShuffle(shuffle_id=shuffle_id))
 
 
 def driver_addresses(settings: Settings) -> tuple[str, str]:
@@ -109,7 +114,9 @@ class Runtime:
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
-            settings.get("sparklite.task.maxExecutorLosses"))
+            settings.get("sparklite.task.maxExecutorLosses"),
+            settings.get("spark.task.reaper.killTimeout") if settings.get("spark.task.reaper.enabled") else None,
+            lambda delay: self.loop.post_delayed(delay, ev.KilledTasksChecked()))
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
         self.listeners = ListenerBus()
         self.status = JobProgressStore()
@@ -120,6 +127,9 @@ class Runtime:
                                 settings.get("spark.stage.maxConsecutiveAttempts"))
         self.dag.profile_merge_conflicts = settings.get("spark.scheduler.resource.profileMergeConflicts")
         self.failures = HandlerFailures(self.dag, self.task_scheduler)
+        self.dag.on_stage_removed = self.endpoint.forget_stage
+        self.dag.on_shuffle_removed = lambda sid: self.endpoint.send_all(_remove_shuffle(sid))
+        self.dag.on_orphan_output = lambda eid, sid: self.endpoint.send(eid, _remove_shuffle(sid))
         self.loop.start()
         self.backend.start(self.driver_address)
         self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
@@ -174,6 +184,8 @@ class Runtime:
                                      event.memory_size, event.disk_size)
         elif isinstance(event, ev.OffersRevived):
             ts.revive_offers()
+        elif isinstance(event, ev.KilledTasksChecked):
+            ts.reap_unkillable()
         elif isinstance(event, ev.HeartbeatsChecked):
             try:
                 self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
@@ -243,8 +255,28 @@ class Runtime:
 
         removed = self.call(forget)
         for shuffle_id in removed:
-            self.endpoint.send_all(pb.DriverMessage(remove_shuffle=pb.RemoveShuffle(shuffle_id=shuffle_id)))
+            self.endpoint.send_all(_remove_shuffle(shuffle_id))
         return removed
+
+    def remove_rdd_blocks(self, rdd_id: int, blocking: bool) -> None:
+        """Drop an RDD's cached blocks on every executor holding some (unpersist, the cleaner);
+        ``blocking`` waits (up to spark.network.timeout) for them to confirm."""
+        by_executor = self.block_master.remove_rdd(rdd_id)
+        for executor_id, block_ids in by_executor.items():
+            if not self.endpoint.send(executor_id, pb.DriverMessage(
+                    remove_blocks=pb.RemoveBlocks(block_ids=block_ids))):
+                self.block_master.remove_executor(executor_id)  # gone already: nothing to wait for
+        if blocking and by_executor:
+            timeout = self.settings.get("spark.network.timeout")
+            if not self.block_master.wait_removed(rdd_id, timeout):
+                log.warning("removing the blocks of RDD %d: executors did not confirm within %.0f s",
+                            rdd_id, timeout)
+
+    def remove_broadcast(self, broadcast_id: int, from_driver: bool) -> None:
+        """Drop a broadcast's copies on the executors, and its bytes on the driver too if asked."""
+        if from_driver:
+            self.blob_store.remove(blob_key(broadcast_id))
+        self.endpoint.send_all(pb.DriverMessage(remove_broadcast=pb.RemoveBroadcast(broadcast_id=broadcast_id)))
 
     def _wait(self, waiter: JobWaiter, job_id: int, timeout: float | None = None) -> bool:
         """Wait for the job to end: raise its error if it failed; False if ``timeout`` passed.
