@@ -175,6 +175,10 @@ _entry("sparklite.task.maxExecutorLosses", _positive_int, "8",
        "Attempts of one task that may die with their executor before the job fails (a task that "
        "crashes every executor it runs on, e.g. by running out of memory, is not retried forever).")
 _entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
+_entry("spark.deploy.maxExecutorRetries", _positive_int, "10",
+       "local[N]: executor starts that may fail in a row (the process dies before it registers) "
+       "before the application fails; it fails only while no executor is alive, never while some "
+       "executor still works. Failed starts are retried after a growing back-off (0.1 s to 2 s).")
 _entry("spark.task.reaper.enabled", parse_bool, "true",
        "Watch killed tasks (a cancelled job's, a finished stage's leftovers): one that has not "
        "ended spark.task.reaper.killTimeout after its kill gets its executor replaced, so its slot "
@@ -192,6 +196,12 @@ _entry("spark.locality.wait", _duration("ms"), "3s",
 # --- executors
 _entry("spark.executor.memory", _positive_size("m"), "1g",
        "Memory per executor process; storage and shuffle buffers are budgeted from it.")
+_entry("spark.executor.pyspark.memory", _positive_size("m"), None,
+       "Limit on the memory the Python code of each executor may allocate (an address-space "
+       "limit, RLIMIT_AS, as PySpark sets): a task allocating past it fails with MemoryError, "
+       "its executor survives. Unset: no limit. Differs from PySpark: counted on top of the "
+       "executor's own address space at start-up (gRPC, Arrow and threads reserve some), and "
+       "Linux only.")
 _entry("spark.executor.cores", _positive_int, "1",
        "Task slots per executor. local[N] starts N executor processes with this many slots each "
        "(default 1); a task that needs more CPUs (spark.task.cpus or a ResourceProfile) than an "

@@ -174,7 +174,12 @@ def rebuild_exception(cls: type, init_args: tuple, state: dict[str, Any], like: 
     fill (default ``cls``), ``args`` the ``.args`` it ends with (default ``init_args``)."""
     init_args = tuple(init_args)
     args = init_args if args is None else tuple(args)
-    err = cls.__new__(cls, *init_args)
+    try:
+        err = cls.__new__(cls, *init_args)
+    except TypeError:
+        # a C type with its own __new__ (MemoryError) that another base's layout shadows in
+        # the subclass: "MemoryError.__new__(X) is not safe"; the shared base's one is
+        err = BaseException.__new__(cls, *init_args)
     init = _native_init(like or cls)
     if init is not None:
         try:

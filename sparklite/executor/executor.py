@@ -161,6 +161,12 @@ class Executor:
         self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
                                self.security, channel, self.block_address, self.outbox.put, self.cores)
         self._chunk_size = self.env.fetch_chunk_size
+        limit = settings.get("spark.executor.pyspark.memory")
+        if limit:  # before any task allocates (see memory_limit.py)
+            from sparklite.executor.memory_limit import apply_python_memory_limit
+
+            if apply_python_memory_limit(limit, self.cores) is not None:
+                self.env.python_memory_limit = settings.raw()["spark.executor.pyspark.memory"]
         interval = float(settings.get("spark.executor.heartbeatInterval"))
         threading.Thread(target=self._heartbeat, args=(interval,), name="heartbeat", daemon=True).start()
 

@@ -26,8 +26,12 @@ Failure semantics
   map output (and every output of the executor it came from), parks both
   stages in ``failed``, and resubmits them shortly after; the map stage reruns
   its missing partitions and the reduce stage resumes once it is available.
-  ``spark.stage.maxConsecutiveAttempts`` fetch-failed attempts abort the stage,
-  and an executor blamed for repeated fetch failures is removed (and replaced).
+  ``spark.stage.maxConsecutiveAttempts`` consecutive fetch-failed attempts abort the
+  stage, and an executor blamed for repeated fetch failures is removed (and replaced).
+  Only fetch failures from executors still alive count (a dead executor's outputs are
+  simply recomputed), and an attempt that completes a partition resets the count: a
+  job keeps going as long as it makes progress (issue 11: an iterative job under
+  executor kills used to abort after four losses in a row).
 * Executor loss unregisters that executor's map outputs and cached blocks;
   running task sets re-pend its tasks (not counted as failures), and stages
   reading a shuffle that lost outputs are retried at once instead of waiting
@@ -395,6 +399,8 @@ class DAGScheduler:
         if accumulator_updates:
             self.accumulators.merge(stage.id, launch.partition, pickle.loads(accumulator_updates))
         self._notify("task_ended", stage, launch, True)
+        if not task_set.is_barrier:  # a gang makes progress only as a whole
+            stage.fetch_failed_attempts.clear()  # progress: the stage's patience starts afresh
         if isinstance(stage, ResultStage):
             job = stage.active_job
             index = stage.output_index[launch.partition]
@@ -428,6 +434,9 @@ class DAGScheduler:
         self._notify("task_ended", stage, launch, False)
         if failure.map_index >= 0:
             self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
+        # a fetch from a live executor that fails says something is wrong; from a dead one, only
+        # that it died (its loss may not have been noticed yet)
+        counts = not failure.executor_id or failure.executor_id in self.task_scheduler.executors
         if failure.executor_id:
             # without its executor's block service, none of its outputs can be trusted (as Spark)
             self.tracker.remove_outputs_on_executor(failure.executor_id)
@@ -437,17 +446,19 @@ class DAGScheduler:
             return
         log.warning("stage %d attempt %d: %s; rerunning the missing outputs of map stage %d", stage.id,
                     launch.stage_attempt, failure.message, map_stage.id)
-        self._retry_after_lost_input(stage, [map_stage], failure.message, launch.stage_attempt)
+        self._retry_after_lost_input(stage, [map_stage], failure.message, launch.stage_attempt, counts)
 
     def _retry_after_lost_input(self, stage: Stage, map_stages: list[ShuffleMapStage], reason: str,
-                                attempt: int) -> None:
+                                attempt: int, counts: bool) -> None:
         """Stop ``stage``'s attempt (its input is partly gone) and park it with the map stages
-        that must repair their outputs; both are resubmitted shortly."""
+        that must repair their outputs; both are resubmitted shortly. ``counts``: the attempt
+        counts toward spark.stage.maxConsecutiveAttempts (see the module notes)."""
         if stage not in self.running and stage not in self.failed:
             return
         self.task_scheduler.cancel_stage(stage.id, "input lost", kill_running=False)
         self.running.discard(stage)
-        stage.fetch_failed_attempts.add(attempt)
+        if counts:
+            stage.fetch_failed_attempts.add(attempt)
         if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
             self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number of "
                                      f"times: {self.max_stage_attempts}. Most recent failure reason: "
@@ -495,7 +506,8 @@ class DAGScheduler:
         if stage is None or launch.stage_attempt != stage.latest_attempt:
             return
         self.running.discard(stage)
-        stage.fetch_failed_attempts.add(launch.stage_attempt)  # consecutive failed attempts
+        if failure.counts:  # an executor lost with a task of the gang does not count
+            stage.fetch_failed_attempts.add(launch.stage_attempt)
         if isinstance(stage, ResultStage):
             self._abort_stage(stage, f"Could not recover from a failed barrier ResultStage. Most "
                                      f"recent failure reason: {failure.message}", failure=failure)
@@ -550,7 +562,7 @@ class DAGScheduler:
             damaged = [self.shuffle_stages[sid] for sid in stage.parent_shuffle_ids if sid in lost]
             if damaged:
                 self._retry_after_lost_input(stage, damaged, f"executor {executor_id} lost ({reason})",
-                                             stage.latest_attempt)
+                                             stage.latest_attempt, counts=False)
 
     # ================================================================= inspection
 

@@ -147,9 +147,14 @@ class Runtime:
                          if k.startswith("spark.executorEnv.")}
             if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
                 extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
-            return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                self.app_dir, self.security.secret or "", extra_env,
-                                cores=self.settings.get("spark.executor.cores"))
+            backend = LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
+                                   self.app_dir, self.security.secret or "", extra_env,
+                                   cores=self.settings.get("spark.executor.cores"),
+                                   max_start_failures=self.settings.get("spark.deploy.maxExecutorRetries"),
+                                   crash_replacements=self.settings.test_flag(
+                                       "sparklite.test.crashReplacementExecutors") == "true")
+            self.endpoint.describe_loss = backend.describe_loss
+            return backend
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,

@@ -295,7 +295,7 @@ class TaskScheduler:
         resubmitted: dict[int, list[int]] = {}
         aborted: list[tuple[TaskSetManager, str]] = []
         for manager in list(self.task_sets.values()):
-            lost, abort = manager.executor_lost(executor_id)
+            lost, abort = manager.executor_lost(executor_id, reason)
             if lost:
                 resubmitted.setdefault(manager.task_set.stage_id, []).extend(lost)
             if abort is not None:

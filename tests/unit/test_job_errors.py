@@ -79,6 +79,8 @@ CASES = {
     "InitRaisesOnRebuild": (lambda: (_ for _ in ()).throw(InitRaisesOnRebuild(5)), {"value": 5}),
     "HoldsALock": (lambda: (_ for _ in ()).throw(HoldsALock("locked")), {"detail": "kept"}),
     "Slotted": (lambda: (_ for _ in ()).throw(Slotted("s")), {}),
+    "MemoryError": (lambda: (_ for _ in ()).throw(MemoryError()), {}),
+    "RecursionError": (lambda: (_ for _ in ()).throw(RecursionError("deep")), {}),
 }
 
 
