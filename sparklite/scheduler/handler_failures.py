@@ -37,11 +37,18 @@ class HandlerFailures:
         self._task: Any = None
 
     def note_event(self, event: Any) -> None:
-        """Remember, before the handler runs, what is needed to tell the event's jobs."""
-        if isinstance(event, ev.StatusUpdated):
-            self._task = self.task_scheduler.tasks.get(event.task_id)
+        """Remember, before the handler runs, what is needed to tell the event's jobs (None:
+        the event was handled; forget it)."""
+        self._task = self.task_scheduler.tasks.get(event.task_id) \
+            if isinstance(event, ev.StatusUpdated) else None
 
     def handler_failed(self, event: Any, exc: BaseException) -> None:
+        try:
+            self._fail_jobs_of(event, exc)
+        finally:
+            self._task = None
+
+    def _fail_jobs_of(self, event: Any, exc: BaseException) -> None:
         name = type(event).__name__
         reason = f"the scheduler failed while handling {name}: {type(exc).__name__}: {exc}"
         self.recent.append(reason)

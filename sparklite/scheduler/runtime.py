@@ -173,8 +173,12 @@ class Runtime:
     # ================================================================= scheduler thread
 
     def handle(self, event: Any) -> None:
-        ts = self.task_scheduler
         self.failures.note_event(event)
+        self._dispatch(event)
+        self.failures.note_event(None)  # handled: nothing to remember (see _handler_failed)
+
+    def _dispatch(self, event: Any) -> None:
+        ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
                              event.accumulator_updates, event.failure)
