@@ -43,6 +43,8 @@ class TaskSet:
     def resource_profile_id(self) -> int:
         """Id of the executors' profile these tasks run on (0: the default executors)."""
         return self.executor_profile.id if self.executor_profile is not None else 0
+    #: the shuffle a shuffle-map task set writes (-1 for a result stage)
+    shuffle_id: int = -1
 
     def __len__(self) -> int:
         return len(self.partitions)
