@@ -25,13 +25,19 @@ TEXT = [" ".join(WORDS[i:i + 6]) for i in range(0, len(WORDS), 6)]
 
 @pytest.fixture(scope="module")
 def ray_instance():
+    import shutil
+    import tempfile
+
     assert not ray.is_initialized()
-    ray.init(_node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=4, num_gpus=2,
-             resources={"fpga": 2}, log_to_driver=False)
+    # a new instance of our own (never one another process started), its files in our own dir
+    temp = tempfile.mkdtemp(prefix="sl-ray-")
+    ray.init(address="local", _node_ip_address="127.0.0.1", include_dashboard=False, num_cpus=4,
+             num_gpus=2, resources={"fpga": 2}, log_to_driver=False, _temp_dir=temp)
     try:
         yield ray
     finally:
         ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _context(**conf: str) -> SparkContext:

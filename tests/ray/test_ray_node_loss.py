@@ -18,17 +18,22 @@ ray = pytest.importorskip("ray")
 
 @pytest.fixture(scope="module")
 def cluster():
+    import shutil
+    import tempfile
+
     from ray.cluster_utils import Cluster
 
     assert not ray.is_initialized()
+    temp = tempfile.mkdtemp(prefix="sl-ray-")  # Ray's session files in our own dir
     two = Cluster(initialize_head=True, head_node_args={
-        "num_cpus": 2, "node_ip_address": "127.0.0.1", "include_dashboard": False})
+        "num_cpus": 2, "node_ip_address": "127.0.0.1", "include_dashboard": False, "temp_dir": temp})
     try:
         yield two
     finally:
         if ray.is_initialized():
             ray.shutdown()
         two.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def test_a_removed_node_is_an_executor_loss(cluster, tmp_path):
