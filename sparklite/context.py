@@ -160,8 +160,12 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
                                    lambda: self._next("file"))
         try:
-            if isinstance(spec, (LocalMaster, RayMaster)):  # a secret per application
+            if isinstance(spec, LocalMaster):
                 security = local_security(settings)
+            elif isinstance(spec, RayMaster):  # a secret per application, and TLS if configured
+                from sparklite.rpc.security import ray_security
+
+                security = ray_security(settings)
             else:
                 from sparklite.rpc.security import cluster_security
                 from sparklite.scheduler.runtime import driver_addresses

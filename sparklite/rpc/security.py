@@ -84,6 +84,13 @@ def tls_from_settings(settings: object) -> TLSConfig | None:
     return TLSConfig(**paths)
 
 
+def ray_security(settings: object) -> RpcSecurity:
+    """master="ray": the configured secret, else a fresh one for this application (as local
+    mode), and TLS when configured (spark.ssl.enabled: the PEM files must exist on every node)."""
+    return RpcSecurity(read_secret(settings) or generate_secret(), tls_from_settings(settings),
+                       settings.get("sparklite.ssl.serverName"))  # type: ignore[attr-defined]
+
+
 def cluster_security(settings: object, bind_host: str | None = None) -> RpcSecurity:
     """Cluster mode: the cluster's shared secret (required off loopback) and optional TLS."""
     secret = read_secret(settings)

@@ -39,6 +39,7 @@ from typing import Any, Callable
 
 from sparklite.config import Settings
 from sparklite.resource_discovery import resource_requests
+from sparklite.rpc.security import security_env
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
 from sparklite.scheduler.master_url import RayMaster
@@ -81,11 +82,12 @@ def driver_host(settings: Settings, master: RayMaster) -> str:
 
 class RayBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], master: RayMaster,
-                 settings: Settings, app_id: str, secret: str):
+                 settings: Settings, app_id: str, security: Any):
         super().__init__(endpoint, fail_app)
         self.settings = settings
         self.app_id = app_id
-        self._secret = secret
+        #: the secret (and TLS files) executors use, handed to their actors through Ray
+        self._security_env = security_env(security)
         connect(settings, master)
         self.instances = settings.get("spark.executor.instances") or 2
         self.cores = settings.get("spark.executor.cores")
@@ -185,7 +187,7 @@ class RayBackend(EndpointBackend):
             name=f"sparklite-{self.app_id}-executor-{executor_id}", num_cpus=cores,
             num_gpus=amounts.get("gpu", 0), memory=memory, resources=custom,
             max_concurrency=4, max_restarts=0, **placement,
-        ).remote(executor_id, self._driver_address, self.app_id, cores, self._secret, self._env,
+        ).remote(executor_id, self._driver_address, self.app_id, cores, self._security_env, self._env,
                  amounts, scripts, profile.id if profile is not None else 0)
         with self._lock:
             self._actors[executor_id] = (actor, actor.wait.remote(), index, profile)

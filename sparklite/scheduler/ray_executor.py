@@ -22,14 +22,12 @@ import sys
 import tempfile
 from typing import Any
 
-from sparklite.rpc.security import SECRET_ENV
-
 
 class ExecutorHost:
     """Actor body (wrapped with ``ray.remote`` by the backend)."""
 
     def __init__(self, executor_id: str, driver_address: str, app_id: str, cores: int,
-                 secret: str, env: dict[str, str], resource_amounts: dict[str, float],
+                 security: dict[str, str], env: dict[str, str], resource_amounts: dict[str, float],
                  scripts: dict[str, str], profile_id: int = 0):
         import ray
 
@@ -41,7 +39,7 @@ class ExecutorHost:
         os.makedirs(self.local_dir, exist_ok=True)
         child_env = dict(os.environ)
         child_env.update(env)
-        child_env[SECRET_ENV] = secret
+        child_env.update(security)  # the secret and TLS paths, never on the command line
         child_env["PYTHONHASHSEED"] = "0"  # every executor hashes alike (see sparklite.hashing)
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", driver_address,
                "--executor-id", executor_id, "--cores", str(cores), "--app-id", app_id,

@@ -176,7 +176,7 @@ class Runtime:
             from sparklite.scheduler.ray_backend import RayBackend
 
             return RayBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
-                              self.security.secret or "")
+                              self.security)
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,

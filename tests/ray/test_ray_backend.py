@@ -207,3 +207,19 @@ def test_stage_level_profiles_on_ray(ray_instance):
         assert backend.failures == 0
     finally:
         _stopped(sc)
+
+
+def test_tls_and_a_configured_secret_reach_the_executor_actors(ray_instance, tmp_path):
+    from tests.helpers.tls import make_certs
+
+    certs = make_certs(tmp_path, ["127.0.0.1"])
+    sc = _context(**{"spark.ssl.enabled": "true", "sparklite.ssl.certFile": certs["cert"],
+                     "sparklite.ssl.keyFile": certs["key"], "sparklite.ssl.caFile": certs["ca"],
+                     "spark.authenticate": "true", "spark.authenticate.secret": "ray-lane-secret"})
+    try:
+        assert sc._runtime.security.tls is not None and sc._runtime.security.secret == "ray-lane-secret"
+        assert sc._runtime.wait_for_executors(2, 120)  # both executors came in over TLS
+        assert sc.parallelize(range(100), 4).map(lambda x: (x % 5, x)).reduceByKey(lambda a, b: a + b) \
+            .collectAsMap() == {k: sum(range(k, 100, 5)) for k in range(5)}
+    finally:
+        _stopped(sc)
