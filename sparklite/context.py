@@ -33,7 +33,6 @@ from sparklite.errors import ContextStoppedError
 from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
-from sparklite.rpc.security import local_security
 from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.storage.blob_store import BlobStore
 
@@ -102,8 +101,6 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             self.addFile(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
-        from sparklite.scheduler.runtime import Runtime
-
         configure_logging(settings.get("sparklite.logLevel"))
         self._conf = conf
         self._settings = settings
@@ -135,17 +132,33 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)
         self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
                                    lambda: self._next("file"))
+        prelaunched: list[Any] = []
         try:
             if isinstance(spec, LocalMaster):
+                from sparklite.executor import launch
+                from sparklite.rpc.security import local_security
+
                 security = local_security(settings)
+                # executors start now, before the driver imports gRPC and builds its server:
+                # their start-up overlaps the driver's (they read its address from stdin)
+                env = launch.extra_env(settings)
+                cores = settings.get("spark.executor.cores")
+                for i in range(spec.executors):
+                    prelaunched.append(launch.launch(str(i), cores, self._app_id, self._app_dir,
+                                                     security.secret or "", env))
             else:
                 from sparklite.rpc.security import cluster_security
                 from sparklite.scheduler.runtime import driver_addresses
 
                 security = cluster_security(settings, driver_addresses(settings)[1])
+            from sparklite.scheduler.runtime import Runtime
+
             self._runtime = Runtime(settings, self._app_id, self._app_dir, security,
-                                    self._accumulators, self._blob_store)
+                                    self._accumulators, self._blob_store, prelaunched)
         except BaseException:
+            from sparklite.executor import launch
+
+            launch.abandon(prelaunched)
             shutil.rmtree(self._app_dir, ignore_errors=True)
             raise
         self._stopped = False

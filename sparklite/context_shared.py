@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparklite.accumulators import Accumulator, AccumulatorParam
 from sparklite.broadcast import Broadcast, blob_key
-from sparklite.rpc.generated import sparklite_pb2 as pb
 
 if TYPE_CHECKING:
     from sparklite.context import SparkContext
@@ -33,6 +32,8 @@ class SharedVariablesMixin:
         if destroy:
             self._blob_store.remove(blob_key(bid))
         if not self._stopped:
+            from sparklite.rpc.generated import sparklite_pb2 as pb
+
             self._runtime.send_to_executors(pb.DriverMessage(
                 remove_broadcast=pb.RemoveBroadcast(broadcast_id=bid)))
 
@@ -40,6 +41,8 @@ class SharedVariablesMixin:
         self._persistent_rdds.pop(rdd_id, None)
         if self._stopped:
             return
+        from sparklite.rpc.generated import sparklite_pb2 as pb
+
         master = self._runtime.block_master
         by_executor = master.remove_rdd(rdd_id)
         for executor_id, block_ids in by_executor.items():

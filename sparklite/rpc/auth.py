@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import hmac
 import logging
-import secrets
 from typing import Any, Callable
 
 import grpc
 
+from sparklite.rpc.security import generate_secret  # noqa: F401  (lives there: no grpc import)
+
 log = logging.getLogger(__name__)
 
 METADATA_KEY = "sparklite-auth"
-
-
-def generate_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 class AuthServerInterceptor(grpc.ServerInterceptor):

@@ -4,16 +4,18 @@ Local mode binds loopback only and always authenticates with a per-app
 secret. Port 0 asks the OS for a free port, and ``SO_REUSEPORT`` is off so two
 servers can never share one. Keepalive pings let a peer that vanished without
 closing its socket (a cut network) be noticed within seconds rather than hours.
+
+grpc is imported when a server or channel is first made, not with this module:
+the driver builds its RpcSecurity (and starts local executors) before it pays
+for grpc's import (issue 15).
 """
 from __future__ import annotations
 
-from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import grpc
-
-from sparklite.rpc.auth import AuthClientInterceptor, AuthServerInterceptor
+if TYPE_CHECKING:
+    import grpc
 
 _COMMON_OPTIONS = [
     ("grpc.max_send_message_length", -1),
@@ -46,11 +48,15 @@ class TLSConfig:
             return f.read()
 
     def server_credentials(self) -> grpc.ServerCredentials:
+        import grpc
+
         return grpc.ssl_server_credentials([(self._read(self.key), self._read(self.cert))],
                                            root_certificates=self._read(self.ca),
                                            require_client_auth=True)
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
+        import grpc
+
         return grpc.ssl_channel_credentials(root_certificates=self._read(self.ca),
                                             private_key=self._read(self.key),
                                             certificate_chain=self._read(self.cert))
@@ -67,6 +73,12 @@ class RpcSecurity:
 def make_server(handlers: Sequence[Any], host: str, port: int, security: RpcSecurity,
                 max_workers: int = 64) -> tuple[grpc.Server, int]:
     """Start a gRPC server; returns (server, bound port)."""
+    from concurrent import futures
+
+    import grpc
+
+    from sparklite.rpc.auth import AuthServerInterceptor
+
     interceptors = [AuthServerInterceptor(security.secret)] if security.secret else []
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
                          handlers=list(handlers), interceptors=interceptors, options=_SERVER_OPTIONS)
@@ -82,6 +94,10 @@ def make_server(handlers: Sequence[Any], host: str, port: int, security: RpcSecu
 
 
 def make_channel(address: str, security: RpcSecurity) -> grpc.Channel:
+    import grpc
+
+    from sparklite.rpc.auth import AuthClientInterceptor
+
     options = list(_CHANNEL_OPTIONS)
     if security.tls is not None:
         if security.tls_server_name:

@@ -1,9 +1,12 @@
 """local[N] / local[*]: N executor processes on this machine, ``spark.executor.cores`` slots each.
 
 Executors are real processes (the GIL rules out threads for CPU work) started
-with ``python -m sparklite.executor``; they connect back over loopback gRPC
-with the application's secret, which travels in their environment, never on
-the command line. A monitor thread reaps processes that exit. A lost
+with ``python -m sparklite.executor`` (``executor/launch.py``); they connect back
+over loopback gRPC with the application's secret, which travels in their
+environment, never on the command line. The first ones are usually started by
+SparkContext before this backend exists (``prelaunched``), so that their start
+overlaps the driver's; they learn the driver's address in ``start``. A monitor
+thread reaps processes that exit. A lost
 executor is replaced by a new one with a new id (stale messages from the old
 id can then never be confused with the new one). If executors keep dying
 before they register, the application fails with that message rather than
@@ -18,13 +21,12 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from typing import Any, Callable
 
+from sparklite.executor import launch
 from sparklite.scheduler.backend import EndpointBackend
-from sparklite.rpc.security import SECRET_ENV
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
 
 log = logging.getLogger(__name__)
@@ -33,19 +35,10 @@ log = logging.getLogger(__name__)
 MAX_STARTUP_DEATHS_PER_EXECUTOR = 3
 
 
-def _user_paths() -> list[str]:
-    """Import paths of the driver beyond the interpreter's own, so executors can import what
-    the driver imports (modules next to the user's script, a test suite's packages)."""
-    own = tuple(p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix} if p)
-    paths = [os.getcwd()] + [p for p in sys.path if p and not p.startswith(own)]
-    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
-
-
 class LocalBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
                  app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None,
-                 cores: int = 1):
+                 cores: int = 1, prelaunched: list[subprocess.Popen] | None = None):
         super().__init__(endpoint, fail_app)
         self.num_executors = num_executors
         #: task slots per executor (spark.executor.cores)
@@ -63,6 +56,8 @@ class LocalBackend(EndpointBackend):
         self._stopping = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="local-backend-monitor", daemon=True)
         self._failed = False
+        #: executors started before the driver's address existed (ids "0", "1", ...)
+        self._prelaunched = list(prelaunched or [])
 
     def default_parallelism(self) -> int:
         return self.num_executors * self.cores
@@ -74,8 +69,15 @@ class LocalBackend(EndpointBackend):
 
     def start(self, driver_address: str) -> None:
         self._driver_address = driver_address
-        for _ in range(self.num_executors):
+        for proc in self._prelaunched:
+            with self._lock:
+                executor_id = str(self._next_id)
+                self._next_id += 1
+                self._procs[executor_id] = proc
+            launch.send_address(proc, driver_address)
+        for _ in range(self.num_executors - len(self._prelaunched)):
             self._spawn()
+        self._prelaunched = []
         self._monitor.start()
 
     def on_registered(self, executor_id: str) -> None:
@@ -87,15 +89,8 @@ class LocalBackend(EndpointBackend):
         with self._lock:
             executor_id = str(self._next_id)
             self._next_id += 1
-        env = dict(os.environ)
-        env.update(self._extra_env)
-        env[SECRET_ENV] = self._secret
-        env["PYTHONHASHSEED"] = "0"
-        env["PYTHONPATH"] = os.pathsep.join(_user_paths())
-        cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
-               "--executor-id", executor_id, "--cores", str(self.cores), "--app-id", self.app_id,
-               "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
+        proc = launch.launch(executor_id, self.cores, self.app_id, self.app_dir, self._secret,
+                             self._extra_env, self._driver_address)
         with self._lock:
             self._procs[executor_id] = proc
         log.debug("started executor %s (pid %d)", executor_id, proc.pid)
@@ -145,6 +140,9 @@ class LocalBackend(EndpointBackend):
 
     def stop(self) -> None:
         self._stopping.set()
+        if self._prelaunched:  # never started: they still wait for an address
+            launch.abandon(self._prelaunched)
+            self._prelaunched = []
         if self._monitor.is_alive():
             # no replacement may be spawned after the process list below is taken
             self._monitor.join(5.0)

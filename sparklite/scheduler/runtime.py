@@ -72,7 +72,8 @@ def _route_to(host: str, port: int) -> str:
 
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
-                 accumulators: AccumulatorRegistry, blob_store: BlobStore):
+                 accumulators: AccumulatorRegistry, blob_store: BlobStore,
+                 prelaunched: list[Any] | None = None):
         self.settings = settings
         self.app_id = app_id
         self.app_dir = app_dir
@@ -99,7 +100,7 @@ class Runtime:
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
-        self.backend = self._make_backend(master)
+        self.backend = self._make_backend(master, prelaunched)
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
@@ -123,17 +124,14 @@ class Runtime:
         if self.progress is not None:
             self.listeners.add(self.progress)
 
-    def _make_backend(self, master: Any) -> Any:
+    def _make_backend(self, master: Any, prelaunched: list[Any] | None) -> Any:
         if isinstance(master, LocalMaster):
+            from sparklite.executor import launch
             from sparklite.scheduler.local_backend import LocalBackend
 
-            extra_env = {k[len("spark.executorEnv."):]: v for k, v in self.settings.raw().items()
-                         if k.startswith("spark.executorEnv.")}
-            if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
-                extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                self.app_dir, self.security.secret or "", extra_env,
-                                cores=self.settings.get("spark.executor.cores"))
+                                self.app_dir, self.security.secret or "", launch.extra_env(self.settings),
+                                cores=self.settings.get("spark.executor.cores"), prelaunched=prelaunched)
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
