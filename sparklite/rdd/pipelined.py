@@ -13,7 +13,7 @@ parent's iterator, so records pass from one stage to the next in C, with no
 generator frame per record. A pipeline ending in ``map(f)`` (``map`` marks its
 function) yields ``MappedRecords``: the map side of a shuffle then calls ``f``
 from its own combine loop, and for ``f`` exactly ``lambda x: (x, C)``
-(``combine_loops.pair_with_constant``) the pairs are made in C, or not at all
+(``known_functions.pair_with_constant``) the pairs are made in C, or not at all
 where ``reduceByKey(add)`` counts keys (issue 15).
 """
 from __future__ import annotations
@@ -23,7 +23,8 @@ from typing import Any, Callable, Iterable, Iterator
 from sparklite.rdd.base import Partition
 from sparklite.rdd.dependency import Dependency, OneToOneDependency
 from sparklite.rdd.rdd import RDD
-from sparklite.shuffle.combine_loops import MappedRecords, pair_with_constant
+from sparklite.shuffle.combine_loops import MappedRecords
+from sparklite.shuffle.known_functions import pair_with_constant
 from sparklite.taskcontext import TaskContext
 
 PartitionFunc = Callable[[int, Iterator[Any]], Iterable[Any]]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
-from sparklite.shuffle import combine_loops
+from sparklite.shuffle import combine_loops, known_functions
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Aggregator:
 
     @classmethod
     def for_reduce(cls, func: Callable[[Any, Any], Any]) -> Aggregator:
-        return cls(_identity, func, func, "reduce", combine_loops.reducer_op(func))
+        return cls(_identity, func, func, "reduce", known_functions.reducer_op(func))
 
     @classmethod
     def for_list(cls) -> Aggregator:

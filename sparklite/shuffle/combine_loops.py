@@ -1,57 +1,23 @@
 """Specialised fold loops for the common reduce functions: ``+``, ``max``, ``min``.
 
 ``reduceByKey(add)`` folds every record through a call of the reduce function;
-for the few functions whose meaning is known exactly, the loop spells the
-operation inline instead (no call per record). Which function a reducer is, is
-decided once on the driver by :func:`reducer_op`:
+for the few functions whose meaning is known exactly (``known_functions.reducer_op``,
+decided once on the driver) the loop spells the operation inline instead, with
+no call per record:
 
-* ``"add"``: ``operator.add``, or a plain function whose code is exactly
-  ``lambda a, b: a + b`` (same bytecode: no defaults, no closure, two positional
-  arguments), so ``lambda x, y: x + y`` and ``def plus(a, b): return a + b`` qualify;
-  ``operator.add(c, v)`` is ``c + v`` by definition;
-* ``"max"`` / ``"min"``: the builtins. ``max(c, v)`` keeps ``c`` unless ``v > c``
-  (``min``: ``v < c``), and so does the loop, comparison for comparison, so ties,
-  NaN and mixed types behave (and raise) as the call would.
+* ``"add"``: ``c + v``, which is what ``operator.add(c, v)`` and a function with
+  ``lambda a, b: a + b``'s bytecode compute;
+* ``"max"`` / ``"min"``: ``max(c, v)`` keeps ``c`` unless ``v > c`` (``min``:
+  ``v < c``), and so does the loop, comparison for comparison, so ties, NaN and
+  mixed types behave (and raise) as the call would.
 
-Anything else (``iadd``, a lambda over ``max``, a callable object) runs the
-general loop. Each loop gives the general loop's dict: same keys in the same
-(first-seen) order, same values, same exceptions.
+Each loop gives the general loop's dict: same keys in the same (first-seen)
+order, same values, same exceptions. The ``_mapped`` variants also call the
+pipeline's last ``map`` function themselves (``MappedRecords``).
 """
 from __future__ import annotations
 
-import builtins
-import opcode
-import operator
-import types
 from typing import Any, Callable, Iterable
-
-
-def _plus(a: Any, b: Any) -> Any:
-    return a + b
-
-
-_PLUS_CODE = _plus.__code__
-
-
-def reducer_op(func: Callable[[Any, Any], Any]) -> str:
-    """``"add"``, ``"max"``, ``"min"`` or ``""`` (no inline loop) for a reduce function."""
-    if func is operator.add:
-        return "add"
-    if func is builtins.max:
-        return "max"
-    if func is builtins.min:
-        return "min"
-    if type(func) is types.FunctionType and _is_plain_plus(func):
-        return "add"
-    return ""
-
-
-def _is_plain_plus(func: types.FunctionType) -> bool:
-    code = func.__code__
-    return (code.co_code == _PLUS_CODE.co_code and code.co_argcount == 2
-            and code.co_kwonlyargcount == 0 and code.co_posonlyargcount == 0
-            and not code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200)  # varargs, generators
-            and not func.__defaults__ and not func.__kwdefaults__ and not func.__closure__)
 
 
 def fold(op: str, records: Iterable[Any], d: dict, func: Callable[[Any], Any] | None = None) -> bool:
@@ -166,42 +132,6 @@ def fold_list_mapped(records: Iterable[Any], d: dict, f: Callable[[Any], Any]) -
             d[k].append(v)
         except KeyError:
             d[k] = [v]
-
-
-# ------------------------------------------------------------------ map(lambda x: (x, C))
-
-_PAIR_MARK = 7_654_321
-
-
-def _pair_reference(x: Any) -> Any:
-    return (x, 7_654_321)
-
-
-_PAIR_CODE = _pair_reference.__code__
-#: where the reference's LOAD_CONST argument sits in its (word)code: a function may keep its
-#: constant at another index of co_consts (None is often the first), so that byte may differ
-_PAIR_ARG = next(i + 1 for i in range(0, len(_PAIR_CODE.co_code), 2)
-                 if _PAIR_CODE.co_code[i] == opcode.opmap["LOAD_CONST"]
-                 and _PAIR_CODE.co_consts[_PAIR_CODE.co_code[i + 1]] == _PAIR_MARK)
-_PAIR_MASKED = _PAIR_CODE.co_code[:_PAIR_ARG] + _PAIR_CODE.co_code[_PAIR_ARG + 1:]
-
-
-def pair_with_constant(func: Any) -> tuple[bool, Any]:
-    """(True, C) if ``func`` is exactly ``lambda x: (x, C)`` for a constant C, else (False, None).
-
-    Same bytecode as the reference (so C is a literal of the function's code, not a
-    global or a closure variable), one positional argument, no defaults.
-    """
-    if type(func) is not types.FunctionType:
-        return False, None
-    code = func.__code__
-    raw = code.co_code
-    if (len(raw) != len(_PAIR_CODE.co_code) or raw[:_PAIR_ARG] + raw[_PAIR_ARG + 1:] != _PAIR_MASKED
-            or code.co_argcount != 1 or code.co_kwonlyargcount
-            or code.co_posonlyargcount or code.co_flags & (0x04 | 0x08 | 0x20 | 0x80 | 0x100 | 0x200)
-            or func.__defaults__ or func.__kwdefaults__ or func.__closure__):
-        return False, None
-    return True, code.co_consts[raw[_PAIR_ARG]]
 
 
 class MappedRecords:

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from bisect import bisect_left
 from collections import _count_elements  # type: ignore[attr-defined]
 from typing import Any, Iterable, Iterator
 
-from sparklite.hashing import portable_hash
-from sparklite.rdd.partitioner import Partitioner
+from sparklite.hashing import NATIVE_SEED_ZERO, portable_hash
+from sparklite.rdd.partitioner import Partitioner, RangePartitioner
 from sparklite.shuffle import index_file
 from sparklite.shuffle.combine_loops import MappedRecords
 from sparklite.shuffle.external import LIST_PART
@@ -50,8 +51,22 @@ def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
     appends = [b.append for b in buckets]
     if type(partitioner) is Partitioner and partitioner.partitionFunc is portable_hash:
         ph = portable_hash
-        for kv in records:
-            appends[ph(kv[0]) % n](kv)
+        if NATIVE_SEED_ZERO:  # executors: portable_hash of an int or str is its hash()
+            for kv in records:
+                k = kv[0]
+                t = type(k)
+                appends[(hash(k) if t is int or t is str else ph(k)) % n](kv)
+        else:
+            for kv in records:
+                appends[ph(kv[0]) % n](kv)
+    elif type(partitioner) is RangePartitioner and partitioner.identity_key:
+        bounds, last = partitioner.bounds, n - 1
+        if partitioner.ascending:
+            for kv in records:
+                appends[bisect_left(bounds, kv[0])](kv)
+        else:
+            for kv in records:
+                appends[last - bisect_left(bounds, kv[0])](kv)
     else:
         for kv in records:
             appends[partitioner(kv[0])](kv)

@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from sparklite.rdd.partitioner import hash_partitioner
 from sparklite.shuffle import combine_loops
 from sparklite.shuffle.aggregator import Aggregator
-from sparklite.shuffle.combine_loops import MappedRecords, pair_with_constant, reducer_op
+from sparklite.shuffle.combine_loops import MappedRecords
+from sparklite.shuffle.known_functions import is_identity, pair_with_constant, reducer_op
 from sparklite.shuffle.frames import decode_frames
 from sparklite.shuffle import index_file
 from sparklite.shuffle.map_status import ShuffleWriteSpec
@@ -213,3 +214,9 @@ def test_word_count_path_is_taken_only_for_int_constants(tmp_path):
 
 def test_fold_reports_loops_it_does_not_have():
     assert combine_loops.fold("", [], {}) is False
+
+
+def test_is_identity_recognises_lambda_x_x_only():
+    assert is_identity(lambda x: x) and is_identity(lambda k: k)
+    for other in (lambda x: -x, lambda x, y=1: x, lambda x: (x,), str.lower, lambda *x: x):
+        assert not is_identity(other), other
