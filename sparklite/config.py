@@ -218,8 +218,10 @@ _entry("sparklite.executor.gcThresholds", _gc_thresholds, "20000,20,20",
        "shuffle or join task in collections that find no garbage. Empty: Python's default.")
 # --- storage
 _entry("sparklite.storage.chunkRecords", _positive_int, "16384",
-       "Records per Arrow record batch of a cached block: the unit in which a block is encoded, "
-       "reserved against the storage budget, and decoded when read.")
+       "Most records per Arrow record batch of a cached block: the unit in which a block is "
+       "encoded, reserved against the storage budget, and decoded when read. Batches of large "
+       "records are shorter (about 1 MiB of records as Python objects each), so building a "
+       "block never holds many megabytes of small objects at once.")
 # --- network and security
 _entry("spark.driver.host", str, None,
        "Address executors use to reach the driver. Unset: 127.0.0.1 in local mode; in cluster mode "

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import pickle
 import struct
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 from sparklite import serializers
 
@@ -69,12 +69,13 @@ def dumps_batch(batch: list[Any]) -> bytes:
         return serializers.dumps(batch)
 
 
-def write_frames(out: BinaryIO, records: list[Any], batch_size: int) -> int:
+def write_frames(out: BinaryIO, records: list[Any], batch_size: int,
+                 dumps: Callable[[list[Any]], bytes] = dumps_batch) -> int:
     """Write ``records`` as frames of at most ``batch_size``; return bytes written."""
     written = 0
     for start in range(0, len(records), batch_size):
         batch = records[start:start + batch_size] if len(records) > batch_size else records
-        payload = dumps_batch(batch)
+        payload = dumps(batch)
         out.write(_HEADER.pack(len(payload)))
         out.write(payload)
         written += HEADER_SIZE + len(payload)
