@@ -212,6 +212,10 @@ _entry("spark.python.worker.memory", _size("m"), "512m",
        "Memory an aggregation, sort or join buffer may use in a task before it spills sorted runs "
        "to disk; capped by the task's share of the execution memory (spark.executor.memory x "
        "spark.memory.fraction, less what cached blocks use, divided by the executor's cores).")
+_entry("sparklite.executor.forkServer", parse_bool, "true",
+       "Local mode on Linux: fork executors from one template process that imported the "
+       "executor's modules once (no gRPC channel or thread exists in it when it forks), instead "
+       "of starting an interpreter per executor. False: each executor is its own interpreter.")
 _entry("sparklite.executor.gcThresholds", _gc_thresholds, "20000,20,20",
        "Executors' garbage-collector thresholds (gc.set_threshold: generation 0, 1, 2). Tasks "
        "build millions of short-lived containers; Python's default (700,10,10) spends ~10% of a "

@@ -132,20 +132,19 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)
         self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
                                    lambda: self._next("file"))
-        prelaunched: list[Any] = []
+        launcher: Any = None
         try:
             if isinstance(spec, LocalMaster):
                 from sparklite.executor import launch
                 from sparklite.rpc.security import local_security
 
                 security = local_security(settings)
-                # executors start now, before the driver imports gRPC and builds its server:
-                # their start-up overlaps the driver's (they read its address from stdin)
-                env = launch.extra_env(settings)
-                cores = settings.get("spark.executor.cores")
-                for i in range(spec.executors):
-                    prelaunched.append(launch.launch(str(i), cores, self._app_id, self._app_dir,
-                                                     security.secret or "", env))
+                # executors start now, before the driver imports gRPC and builds its server: their
+                # start-up overlaps the driver's (they learn its address once it listens)
+                launcher = launch.LocalLauncher(
+                    spec.executors, settings.get("spark.executor.cores"), self._app_id, self._app_dir,
+                    security.secret or "", launch.extra_env(settings),
+                    settings.get("sparklite.executor.forkServer"))
             else:
                 from sparklite.rpc.security import cluster_security
                 from sparklite.scheduler.runtime import driver_addresses
@@ -154,11 +153,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             from sparklite.scheduler.runtime import Runtime
 
             self._runtime = Runtime(settings, self._app_id, self._app_dir, security,
-                                    self._accumulators, self._blob_store, prelaunched)
+                                    self._accumulators, self._blob_store, launcher)
         except BaseException:
-            from sparklite.executor import launch
-
-            launch.abandon(prelaunched)
+            if launcher is not None:
+                launcher.close()
             shutil.rmtree(self._app_dir, ignore_errors=True)
             raise
         self._stopped = False

@@ -1,17 +1,24 @@
-"""Starting executor processes on this machine (local mode): ``python -m sparklite.executor``.
+"""Starting executor processes on this machine (local mode).
 
-The driver starts its executors first thing in SparkContext start-up, before it
-imports gRPC and builds its RPC server, so the executors' interpreter start and
-imports run while the driver sets itself up (issue 15: start-up). Such an
-executor is started with ``--driver -`` and reads the driver's address from its
-stdin, which :func:`send_address` writes once the server listens; if the driver
-fails before that, closing the pipe makes the executor exit quietly.
+SparkContext makes a :class:`LocalLauncher` first thing in its start-up, before
+the driver imports gRPC and builds its RPC server, so that executor start-up
+overlaps the driver's own (issue 15: start-up):
+
+* where it can (Linux, ``sparklite.executor.forkServer``), the launcher starts
+  one template process (``forkserver.py``) that imports the executor's modules
+  once and forks each executor when the driver's address is known: local[N]
+  pays one interpreter's imports, not N;
+* otherwise it starts each executor, ``python -m sparklite.executor --driver -``,
+  at once, and the executor reads the driver's address from its stdin once the
+  server listens (closing the pipe first makes it exit quietly).
+
+Executors started later (replacements for lost ones) go the same way.
 
 The application's secret travels in the environment, never on the command line
 (any local user can read argv with ps). Executors hash ``str`` with
 ``PYTHONHASHSEED=0``, as PySpark's workers do, and get the driver's import paths.
 
-THREADING: none of its own; LocalBackend serialises calls with its lock.
+THREADING: LocalBackend serialises calls with its lock.
 """
 from __future__ import annotations
 
@@ -61,9 +68,8 @@ def extra_env(settings: Any) -> dict[str, str]:
     return env
 
 
-def launch(executor_id: str, cores: int, app_id: str, app_dir: str, secret: str,
-           env_extra: dict[str, str], driver_address: str | None = None) -> subprocess.Popen:
-    """Start one executor; without ``driver_address`` it waits for :func:`send_address`."""
+def process_env(secret: str, env_extra: dict[str, str]) -> dict[str, str]:
+    """The environment of this application's local executors."""
     from sparklite.rpc.security import SECRET_ENV
 
     env = dict(os.environ)
@@ -71,11 +77,78 @@ def launch(executor_id: str, cores: int, app_id: str, app_dir: str, secret: str,
     env[SECRET_ENV] = secret
     executor_env(env)
     env["PYTHONPATH"] = os.pathsep.join(user_paths())
-    cmd = [sys.executable, "-m", "sparklite.executor", "--driver", driver_address or ADDRESS_ON_STDIN,
-           "--executor-id", executor_id, "--cores", str(cores), "--app-id", app_id,
-           "--local-dir", app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
-    stdin = subprocess.DEVNULL if driver_address else subprocess.PIPE
-    return subprocess.Popen(cmd, env=env, stdin=stdin, close_fds=True)
+    return env
+
+
+class LocalLauncher:
+    """Starts one application's local executors (see the module docstring)."""
+
+    def __init__(self, num_executors: int, cores: int, app_id: str, app_dir: str, secret: str,
+                 env_extra: dict[str, str], fork_server: bool = True):
+        self.cores = cores
+        self.app_id = app_id
+        self.app_dir = app_dir
+        self._env = process_env(secret, env_extra)
+        self._server: Any = None
+        #: executors started before the driver's address existed (waiting on stdin)
+        self._early: list[subprocess.Popen] = []
+        if fork_server:
+            from sparklite.executor import forkserver
+
+            if forkserver.available():
+                self._server = forkserver.ForkServer(self._env)
+        if self._server is None:
+            self._early = [self._spawn(str(i), None) for i in range(num_executors)]
+
+    def start(self, driver_address: str, count: int) -> list[Any]:
+        """The first ``count`` executors (ids "0", "1", ...), told where the driver listens."""
+        procs: list[Any] = []
+        for proc in self._early:
+            send_address(proc, driver_address)
+            procs.append(proc)
+        self._early = []
+        while len(procs) < count:
+            procs.append(self.launch(str(len(procs)), driver_address))
+        for proc in procs:  # the processes exist when SparkContext() returns, as spawned ones do
+            pid_of(proc)
+        return procs
+
+    def launch(self, executor_id: str, driver_address: str) -> Any:
+        """Start one executor (a Popen, or a forkserver.ForkedProcess)."""
+        if self._server is not None and self._server.alive:
+            child = self._server.fork(self._args(executor_id, driver_address, self._server.pid))
+            if child is not None:
+                return child
+        return self._spawn(executor_id, driver_address)
+
+    def _args(self, executor_id: str, driver_address: str, parent_pid: int) -> list[str]:
+        return ["--driver", driver_address, "--executor-id", executor_id, "--cores", str(self.cores),
+                "--app-id", self.app_id, "--local-dir", self.app_dir, "--host", "127.0.0.1",
+                "--parent-pid", str(parent_pid)]
+
+    def _spawn(self, executor_id: str, driver_address: str | None) -> subprocess.Popen:
+        cmd = [sys.executable, "-m", "sparklite.executor",
+               *self._args(executor_id, driver_address or ADDRESS_ON_STDIN, os.getpid())]
+        stdin = subprocess.DEVNULL if driver_address else subprocess.PIPE
+        return subprocess.Popen(cmd, env=self._env, stdin=stdin, close_fds=True)
+
+    @property
+    def template_pid(self) -> int | None:
+        return self._server.pid if self._server is not None else None
+
+    def close(self) -> None:
+        """After the executors are gone: end the template, and executors never told an address."""
+        abandon(self._early)
+        self._early = []
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+
+def pid_of(proc: Any, timeout: float = 30.0) -> int:
+    """An executor's pid; a forked one's once the template says it (bounded wait)."""
+    known = getattr(proc, "known_pid", None)
+    return known(timeout) if known is not None else proc.pid
 
 
 def send_address(proc: subprocess.Popen, address: str) -> None:

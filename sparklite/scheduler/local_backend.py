@@ -1,12 +1,12 @@
 """local[N] / local[*]: N executor processes on this machine, ``spark.executor.cores`` slots each.
 
-Executors are real processes (the GIL rules out threads for CPU work) started
-with ``python -m sparklite.executor`` (``executor/launch.py``); they connect back
-over loopback gRPC with the application's secret, which travels in their
-environment, never on the command line. The first ones are usually started by
-SparkContext before this backend exists (``prelaunched``), so that their start
-overlaps the driver's; they learn the driver's address in ``start``. A monitor
-thread reaps processes that exit. A lost
+Executors are real processes (the GIL rules out threads for CPU work) running
+``sparklite.executor``, started by the application's LocalLauncher
+(``executor/launch.py``: forked from a template process, or spawned), which
+SparkContext makes before this backend exists so that their start overlaps the
+driver's; they connect back over loopback gRPC with the application's secret,
+which travels in their environment, never on the command line. A monitor thread
+reaps processes that exit. A lost
 executor is replaced by a new one with a new id (stale messages from the old
 id can then never be confused with the new one). If executors keep dying
 before they register, the application fails with that message rather than
@@ -37,18 +37,17 @@ MAX_STARTUP_DEATHS_PER_EXECUTOR = 3
 
 class LocalBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
-                 app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None,
-                 cores: int = 1, prelaunched: list[subprocess.Popen] | None = None):
+                 app_id: str, app_dir: str, launcher: launch.LocalLauncher, cores: int = 1):
         super().__init__(endpoint, fail_app)
         self.num_executors = num_executors
         #: task slots per executor (spark.executor.cores)
         self.cores = cores
         self.app_id = app_id
         self.app_dir = app_dir
-        self._secret = secret
-        self._extra_env = dict(extra_env or {})
+        #: starts the processes (forked from a template, or spawned; see executor/launch.py)
+        self._launcher = launcher
         self._driver_address = ""
-        self._procs: dict[str, subprocess.Popen] = {}
+        self._procs: dict[str, Any] = {}
         self._registered: set[str] = set()
         self._next_id = 0
         self._startup_deaths = 0
@@ -56,8 +55,6 @@ class LocalBackend(EndpointBackend):
         self._stopping = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="local-backend-monitor", daemon=True)
         self._failed = False
-        #: executors started before the driver's address existed (ids "0", "1", ...)
-        self._prelaunched = list(prelaunched or [])
 
     def default_parallelism(self) -> int:
         return self.num_executors * self.cores
@@ -69,15 +66,11 @@ class LocalBackend(EndpointBackend):
 
     def start(self, driver_address: str) -> None:
         self._driver_address = driver_address
-        for proc in self._prelaunched:
-            with self._lock:
-                executor_id = str(self._next_id)
+        procs = self._launcher.start(driver_address, self.num_executors)
+        with self._lock:
+            for proc in procs:
+                self._procs[str(self._next_id)] = proc
                 self._next_id += 1
-                self._procs[executor_id] = proc
-            launch.send_address(proc, driver_address)
-        for _ in range(self.num_executors - len(self._prelaunched)):
-            self._spawn()
-        self._prelaunched = []
         self._monitor.start()
 
     def on_registered(self, executor_id: str) -> None:
@@ -89,11 +82,10 @@ class LocalBackend(EndpointBackend):
         with self._lock:
             executor_id = str(self._next_id)
             self._next_id += 1
-        proc = launch.launch(executor_id, self.cores, self.app_id, self.app_dir, self._secret,
-                             self._extra_env, self._driver_address)
+        proc = self._launcher.launch(executor_id, self._driver_address)
         with self._lock:
             self._procs[executor_id] = proc
-        log.debug("started executor %s (pid %d)", executor_id, proc.pid)
+        log.debug("started executor %s", executor_id)
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.1):
@@ -136,13 +128,12 @@ class LocalBackend(EndpointBackend):
 
     def process_ids(self) -> dict[str, int]:
         with self._lock:
-            return {eid: p.pid for eid, p in self._procs.items()}
+            procs = list(self._procs.items())
+        pids = {eid: launch.pid_of(p) for eid, p in procs}
+        return {eid: pid for eid, pid in pids.items() if pid}
 
     def stop(self) -> None:
         self._stopping.set()
-        if self._prelaunched:  # never started: they still wait for an address
-            launch.abandon(self._prelaunched)
-            self._prelaunched = []
         if self._monitor.is_alive():
             # no replacement may be spawned after the process list below is taken
             self._monitor.join(5.0)
@@ -158,6 +149,7 @@ class LocalBackend(EndpointBackend):
                 proc.wait(5.0)
         with self._lock:
             self._procs.clear()
+        self._launcher.close()
 
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors), "processes": self.process_ids()}

@@ -58,6 +58,14 @@ def driver_addresses(settings: Settings) -> tuple[str, str]:
     return host, settings.get("spark.driver.bindAddress") or host
 
 
+def local_launcher(settings: Settings, master: LocalMaster, app_id: str, app_dir: str, secret: str) -> Any:
+    """What starts a local master's executor processes (started now: see executor/launch.py)."""
+    from sparklite.executor import launch
+
+    return launch.LocalLauncher(master.executors, settings.get("spark.executor.cores"), app_id, app_dir,
+                                secret, launch.extra_env(settings), settings.get("sparklite.executor.forkServer"))
+
+
 def _route_to(host: str, port: int) -> str:
     """The local address the OS would use to reach ``host`` (no packet is sent)."""
     import socket
@@ -72,8 +80,7 @@ def _route_to(host: str, port: int) -> str:
 
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
-                 accumulators: AccumulatorRegistry, blob_store: BlobStore,
-                 prelaunched: list[Any] | None = None):
+                 accumulators: AccumulatorRegistry, blob_store: BlobStore, launcher: Any = None):
         self.settings = settings
         self.app_id = app_id
         self.app_dir = app_dir
@@ -100,7 +107,7 @@ class Runtime:
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
-        self.backend = self._make_backend(master, prelaunched)
+        self.backend = self._make_backend(master, launcher)
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
@@ -124,14 +131,15 @@ class Runtime:
         if self.progress is not None:
             self.listeners.add(self.progress)
 
-    def _make_backend(self, master: Any, prelaunched: list[Any] | None) -> Any:
+    def _make_backend(self, master: Any, launcher: Any) -> Any:
         if isinstance(master, LocalMaster):
-            from sparklite.executor import launch
             from sparklite.scheduler.local_backend import LocalBackend
 
+            if launcher is None:
+                launcher = local_launcher(self.settings, master, self.app_id, self.app_dir,
+                                          self.security.secret or "")
             return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                self.app_dir, self.security.secret or "", launch.extra_env(self.settings),
-                                cores=self.settings.get("spark.executor.cores"), prelaunched=prelaunched)
+                                self.app_dir, launcher, cores=self.settings.get("spark.executor.cores"))
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
