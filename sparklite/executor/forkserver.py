@@ -290,4 +290,7 @@ def _send(events: Any, line: str) -> None:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    code = main(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)  # nothing to clean up: skip tearing down the modules it imported (~50 ms)

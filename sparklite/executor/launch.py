@@ -109,6 +109,9 @@ class LocalLauncher:
         self._early = []
         while len(procs) < count:
             procs.append(self.launch(str(len(procs)), driver_address))
+        # the first job pickles its stage with cloudpickle: import it while the executors start
+        import cloudpickle  # noqa: F401
+
         for proc in procs:  # the processes exist when SparkContext() returns, as spawned ones do
             pid_of(proc)
         return procs
