@@ -3,6 +3,7 @@ counting) give exactly the general loop's answer: same keys in the same order, s
 types, same exceptions (Hypothesis over typed and mixed data, None, NaN, -0.0, big ints)."""
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 from itertools import chain
@@ -144,6 +145,75 @@ def test_mapped_group_loop_equals_map_then_group(inputs):
     got = agg.combine_values(inputs, func=f)
     assert list(got) == list(expected)
     assert all(got[k] == expected[k] or all(a is b for a, b in zip(got[k], expected[k])) for k in got)
+
+
+@contextlib.contextmanager
+def small_chunks(chunk):
+    """Chunks of a few records, so one short list switches between the hit and new-key loops."""
+    saved = combine_loops.CHUNK, combine_loops.NEW_KEY_SHARE
+    combine_loops.CHUNK, combine_loops.NEW_KEY_SHARE = chunk, 2
+    try:
+        yield
+    finally:
+        combine_loops.CHUNK, combine_loops.NEW_KEY_SHARE = saved
+
+
+@pytest.mark.parametrize("func", REDUCERS + [operator.mul], ids=["add", "max", "min", "lambda+", "general"])
+@settings(max_examples=80, deadline=None)
+@given(records=st.lists(st.tuples(keys, st.one_of(numbers, scalars)), max_size=120),
+       chunk=st.integers(1, 9))
+def test_alternating_hit_and_new_key_loops_equal_general_loop(func, records, chunk):
+    """Whatever the chunk size and whichever loop each chunk gets, the answer (or the error) is
+    the general loop's, plain and with the pipeline's last map."""
+    agg = Aggregator.for_reduce(func)
+    ident = lambda kv: (kv[0], kv[1])  # noqa: E731
+    with small_chunks(chunk):
+        assert same(outcome(lambda: agg.combine_values(records)), outcome(lambda: general_reduce(records, func)))
+        assert same(outcome(lambda: agg.combine_values(records, func=ident)),
+                    outcome(lambda: general_reduce(records, func)))
+
+
+@settings(max_examples=80, deadline=None)
+@given(inputs=st.lists(st.tuples(keys, scalars), max_size=120), chunk=st.integers(1, 9))
+def test_alternating_group_loops_equal_map_then_group(inputs, chunk):
+    f = lambda kv: (kv[0], kv[1])  # noqa: E731
+    expected: dict = {}
+    for k, v in inputs:
+        expected.setdefault(k, []).append(v)
+    with small_chunks(chunk):
+        got = Aggregator.for_list().combine_values(inputs, func=f)
+    assert list(got) == list(expected)
+    assert all(len(got[k]) == len(expected[k]) and all(a is b for a, b in zip(got[k], expected[k])) for k in got)
+
+
+def test_both_loops_run_and_a_task_starting_with_new_keys_ends_on_the_hit_loop():
+    """100 new keys, then 400 repeats: the first chunks take the new-key loop, the rest the hit loop."""
+    used = []
+    hit, new = combine_loops._fold_add, combine_loops._fold_add_new
+
+    def spy(loop, name):
+        def run(records, d):
+            used.append(name)
+            loop(records, d)
+        return run
+
+    records = [(i % 100, 1) for i in range(500)]
+    d: dict = {}
+    with small_chunks(50):
+        combine_loops._alternate(spy(hit, "hit"), spy(new, "new"), iter(records), d)
+    assert d == {k: 5 for k in range(100)}
+    chunks = [u for u in used]
+    assert chunks[0] == "new" and "hit" in chunks and chunks[-1] == "hit"
+
+
+def test_key_error_raised_by_the_reduce_function_propagates_from_either_loop():
+    class Angry(int):
+        def __add__(self, other):
+            raise KeyError("mine")
+
+    for loop in (combine_loops._fold_add, combine_loops._fold_add_new):
+        with pytest.raises(KeyError, match="mine"):
+            loop([("k", Angry(1)), ("k", 2)], {})
 
 
 def test_key_error_raised_by_the_reduce_function_propagates():
