@@ -25,15 +25,19 @@ import sparklite
 from sparklite import exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
-from sparklite.config import Settings
+from sparklite.config import SUBMIT_VERBOSE_ENV, Settings
 from sparklite.context_io import InputMixin
 from sparklite.context_jobs import JobsMixin
+from sparklite.context_profiles import ProfilesMixin
+from sparklite.context_system import SystemPropertiesMixin
 from sparklite.context_shared import SharedVariablesMixin
 from sparklite.errors import ContextStoppedError
 from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
+from sparklite.filesystems import storage_options
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
-from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.rpc.security import local_security
+from sparklite.scheduler.master_url import LocalMaster, local_cluster_defaults, parse_master
 from sparklite.storage.blob_store import BlobStore
 
 if TYPE_CHECKING:
@@ -43,14 +47,16 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
+class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, SystemPropertiesMixin):
     """Main entry point for sparklite functionality.
 
     Parameters
     ----------
     master : str, optional
-        ``local``, ``local[N]``, ``local[*]`` or ``sparklite://host:port``. Defaults to the
-        ``spark.master`` setting, else ``local[*]``.
+        ``local``, ``local[N]``, ``local[*]``, ``local[N, maxFailures]``,
+        ``local-cluster[N, cores, memoryMB]`` (N executor processes of ``cores`` slots and
+        ``memoryMB`` each, as PySpark's tests use) or ``sparklite://host:port``. Defaults
+        to the ``spark.master`` setting, else ``local[*]``.
     appName : str, optional
         A name for the application.
     conf : SparkConf, optional
@@ -84,7 +90,11 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             conf.setSparkHome(sparkHome)
         for key, value in (environment or {}).items():
             conf.setExecutorEnv(key, value)
-        conf.setIfMissing("spark.master", "local[*]")
+        if conf.get("spark.master") is None:
+            conf._set("spark.master", "local[*]", "default")
+        for key, value in local_cluster_defaults(conf.get("spark.master")).items():
+            if conf.get(key) is None:
+                conf._set(key, value, "local-cluster master")
         settings = Settings(dict(conf.getAll()))
         with SparkContext._lock:
             active = SparkContext._active_spark_context
@@ -99,6 +109,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             self.addPyFile(path)
         for path in _listed(settings.get("spark.files")):
             self.addFile(path)
+        for path in _listed(settings.get("spark.archives")):
+            self.addArchive(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
         configure_logging(settings.get("sparklite.logLevel"))
@@ -107,6 +119,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self.master: str = settings.get("spark.master")
         self.appName: str = settings.get("spark.app.name")
         self.sparkHome = conf.get("spark.home")
+        #: PySpark's attributes: executor environment variables, the Python executors run
+        self.environment = {k[len("spark.executorEnv."):]: v for k, v in conf.getAll()
+                            if k.startswith("spark.executorEnv.")}
+        import sys
+
+        self.pythonExec = sys.executable  # executors run the driver's interpreter
+        self.pythonVer = "%d.%d" % sys.version_info[:2]
         self._start_time = int(time.time() * 1000)
         self._counters = {name: itertools.count() for name in
                           ("rdd", "shuffle", "broadcast", "accumulator", "resource_profile", "file")}
@@ -115,6 +134,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._blob_store = BlobStore()
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
+        #: fsspec options per protocol (spark.hadoop.fs.s3a.*, sparklite.fs.*): filesystems.py
+        self._fs_options = storage_options(settings.raw())
         #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
         self._persistent_rdds: dict[int, RDD[Any]] = {}
         self._checkpoint_lock = threading.RLock()
@@ -136,7 +157,6 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         try:
             if isinstance(spec, LocalMaster):
                 from sparklite.executor import launch
-                from sparklite.rpc.security import local_security
 
                 security = local_security(settings)
                 # executors start now, before the driver imports gRPC and builds its server: their
@@ -161,7 +181,15 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             raise
         self._stopped = False
         if settings.get("spark.logConf"):
-            log.info("sparklite config:\n%s", conf.toDebugString())
+            from sparklite.redaction import redacted_lines
+
+            log.info("sparklite config:\n%s", "\n".join(redacted_lines(dict(conf.getAll()))))
+        if os.environ.get(SUBMIT_VERBOSE_ENV):
+            import sys
+
+            print(conf._describe_origins(f"Resolved configuration of {self._app_id}"), file=sys.stderr,
+                  flush=True)
+        self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
 
@@ -212,9 +240,19 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
             last = SparkContext._active_spark_context is None
+        try:
+            self._dump_profiles_at_stop()
+        except OSError as exc:
+            log.warning("spark.python.profile.dump: could not write the profiles: %s", exc)
         self._finalizer()
         if last:
             exit_hooks.restore_sigterm()
+
+    def _ending_with_error(self, why: str) -> None:
+        """The driver program is ending with an error: a standalone master will show the
+        application FAILED, not FINISHED, once it stops."""
+        if not self._stopped:
+            self._runtime.ending_with_error = why
 
     def __enter__(self) -> SparkContext:
         return self
@@ -286,7 +324,11 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     @property
     def uiWebUrl(self) -> str | None:
-        """The URL of the web UI; None (sparklite has no web UI yet)."""
+        """The URL of the web UI; None (sparklite has no web UI yet).
+
+        >>> sc.uiWebUrl is None
+        True
+        """
         return None
 
     @property
@@ -438,6 +480,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     def _job_properties(self) -> dict[str, str]:
         properties = dict(self._local_properties())
+        properties.update(self._profile_properties())
         dependencies = self._files.dependencies_property()
         if dependencies is not None:
             properties[DEPENDENCIES_PROPERTY] = dependencies
@@ -462,7 +505,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
                                  f"Total number of partitions: {total}")
         unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
         results = self._runtime.run_job(rdd, func, unique, self._job_properties())
-        checkpoint_after_job(self, rdd)
+        from sparklite.filesystems import options_of
+
+        with options_of(self):
+            checkpoint_after_job(self, rdd)
         if len(unique) == len(requested):
             return results
         by_partition = dict(zip(unique, results))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -141,8 +142,7 @@ class Worker:
     # ------------------------------------------------------------------ executors
 
     def _launch(self, launch: pb.LaunchExecutor) -> None:
-        app_dir = os.path.join(self.work_dir, launch.app_id)
-        os.makedirs(app_dir, exist_ok=True)
+        app_dir = os.path.join(self.work_dir, re.sub(r"[^A-Za-z0-9_.-]", "_", launch.app_id).lstrip(".") or "app")
         env = dict(os.environ)
         env.update(launch.env)
         env.update(security_env(self.security))
@@ -150,10 +150,20 @@ class Worker:
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", launch.driver_address,
                "--executor-id", launch.executor_id, "--cores", str(launch.cores), "--app-id", launch.app_id,
                "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid())]
-        proc = subprocess.Popen(cmd, env=env, cwd=app_dir, stdin=subprocess.DEVNULL, close_fds=True)
-        with self._lock:
-            self._running[(launch.app_id, launch.executor_id)] = _Running(
-                launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+        try:
+            # under the lock: the monitor must not remove the app's directory (its last executor
+            # just exited) between its creation here and this executor being recorded
+            with self._lock:
+                os.makedirs(app_dir, exist_ok=True)
+                proc = subprocess.Popen(cmd, env=env, cwd=app_dir, stdin=subprocess.DEVNULL, close_fds=True)
+                self._running[(launch.app_id, launch.executor_id)] = _Running(
+                    launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+        except OSError as exc:  # a full disk, a bad work dir: this executor fails, the worker stays
+            log.error("could not launch executor %s of %s: %s", launch.executor_id, launch.app_id, exc)
+            self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
+                app_id=launch.app_id, executor_id=launch.executor_id, state="FAILED", exit_code=-1,
+                message=f"could not start: {exc}")))
+            return
         log.info("launched executor %s of %s (pid %d)", launch.executor_id, launch.app_id, proc.pid)
         self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
             app_id=launch.app_id, executor_id=launch.executor_id, state="RUNNING", pid=proc.pid)))
@@ -179,9 +189,8 @@ class Worker:
                     app_id=app_id, executor_id=executor_id, state="EXITED" if code == 0 else "FAILED",
                     exit_code=code if code is not None else -1, message=f"exit code {code}")))
                 with self._lock:
-                    still_used = any(r.app_id == app_id for r in self._running.values())
-                if not still_used:
-                    shutil.rmtree(running.work_dir, ignore_errors=True)
+                    if not any(r.app_id == app_id for r in self._running.values()):
+                        shutil.rmtree(running.work_dir, ignore_errors=True)
 
     def executor_pids(self) -> dict[tuple[str, str], int]:
         with self._lock:

@@ -18,6 +18,7 @@ from sparklite import serializers
 from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.files import DEPENDENCIES_PROPERTY
+from sparklite.profiler import PROFILE_PROPERTY, run_profiled
 from sparklite.taskcontext import BarrierTaskContext, TaskContext
 
 
@@ -35,8 +36,9 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
              cpus: int = 1) -> pb.TaskStatus:
     properties = dict(launch.local_properties)
     dependencies = properties.pop(DEPENDENCIES_PROPERTY, None)
+    profile_aid = properties.pop(PROFILE_PROPERTY, None)  # spark.python.profile (profiler.py)
     context_class = BarrierTaskContext if launch.barrier else TaskContext
-    context = context_class(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
+    context = context_class._create(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
                             partition_id=launch.partition, attempt_number=launch.attempt_number,
                             task_attempt_id=launch.task_id, local_properties=properties,
                             cpus=launch.cpus or cpus, env=env, map_locations=map_locations)
@@ -47,7 +49,12 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
     try:
         if dependencies is not None:
             env.files.update(dependencies)  # addFile/addPyFile: before the body is unpickled
-        value = body_of().run(launch.partition, context)
+        body = body_of()
+        if profile_aid is None:
+            value = body.run(launch.partition, context)
+        else:
+            value = run_profiled(lambda: body.run(launch.partition, context), body.rdd._rdd_id,
+                                 context.accumulator_updates, int(profile_aid))
         if context.fetch_failure is not None:  # type: ignore[attr-defined]
             raise context.fetch_failure  # type: ignore[attr-defined]
         status.result = _dump_result(value)

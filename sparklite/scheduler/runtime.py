@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import itertools
 import logging
+import os
 import pickle
 import sys
 import threading
 import time
 from typing import Any, Callable
 
-from sparklite import serializers
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.config import Settings
 from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteJobError
@@ -36,6 +36,7 @@ from sparklite.scheduler.job import JobWaiter
 from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.task_results import TaskResultGetter, discard_results, load_result
 from sparklite.scheduler.task_scheduler import TaskScheduler
 from sparklite.status import JobProgressStore
 from sparklite.storage.blob_store import BlobStore
@@ -93,6 +94,8 @@ class Runtime:
         self._job_lock = threading.Lock()
         self._first_executor = threading.Event()
         self._fatal: str | None = None
+        #: set when the driver program is ending with an error (an uncaught exception)
+        self.ending_with_error: str | None = None
         self._started = time.monotonic()
         master = parse_master(settings.get("spark.master"))
         max_failures = master.max_failures if isinstance(master, LocalMaster) and master.max_failures \
@@ -105,14 +108,18 @@ class Runtime:
         self.barrier = BarrierCoordinator(settings.get("spark.barrier.sync.timeout"))
         servicer = DriverServicer(self.endpoint, self.block_master, self.barrier)
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
-                                        settings.get("spark.driver.port"), security, max_workers=256)
+                                        settings.get("spark.driver.port"), security, max_workers=256,
+                                        name="the driver")
         self.driver_address = f"{host}:{port}"
         self.backend = self._make_backend(master, launcher)
+        self.results = TaskResultGetter(settings.get("spark.driver.maxResultSize"),
+                                        os.path.join(app_dir, "results"), security, self.loop.post,
+                                        self.endpoint.drop_task_results, settings.get("spark.network.timeout"))
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
-            settings.get("sparklite.task.maxExecutorLosses"))
+            settings.get("sparklite.task.maxExecutorLosses"), self.results)
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
         self.listeners = ListenerBus()
         self.status = JobProgressStore()
@@ -143,7 +150,7 @@ class Runtime:
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
-                                 self.security)
+                                 self.security, lambda: self._fatal or self.ending_with_error)
 
     def _registered(self, handle: ExecutorHandle) -> None:
         on_registered = getattr(self.backend, "on_registered", None)
@@ -161,7 +168,8 @@ class Runtime:
         ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
-                             event.accumulator_updates, event.failure)
+                             event.accumulator_updates, event.failure, event.stored_size,
+                             event.result_size, event.result_dropped)
         elif isinstance(event, ev.ExecutorRegistered):
             self.block_master.register_executor(event.executor_id, event.block_address)
             ts.executor_added(event.executor_id, event.host, event.cores, event.block_address)
@@ -202,10 +210,21 @@ class Runtime:
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             self._wait(waiter, job_id)
+        except BaseException:
+            discard_results(waiter.results)  # a failed job's fetched results go at once
+            raise
         finally:
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
-        return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
+        results, waiter.results = waiter.results, []
+        values = []
+        try:
+            for i, result in enumerate(results):  # one partition's bytes in memory at a time
+                values.append(load_result(result))  # type: ignore[arg-type]
+                results[i] = None
+        finally:
+            discard_results(results)
+        return values
 
     def run_job_within(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
                        properties: dict[str, str], timeout: float) -> list[Any]:
@@ -223,7 +242,7 @@ class Runtime:
             waiter.wait(10)
         if waiter.error is not None and not isinstance(waiter.error, JobCancelledError):
             raise waiter.error
-        return [None if r is None else serializers.loads(r) for r in list(waiter.results)]
+        return [None if r is None else load_result(r) for r in list(waiter.results)]
 
     def remove_shuffles(self, shuffle_ids: list[int]) -> list[int]:
         """Forget the map outputs of shuffles no running job needs and delete their files on
@@ -296,6 +315,15 @@ class Runtime:
     def cancel_job_group(self, group_id: str, reason: str) -> None:
         self.loop.post(ev.JobGroupCancelled(group_id, reason))
 
+    def cancel_jobs_with_tag(self, tag: str, reason: str) -> None:
+        """Cancel every active job whose ``spark.job.tags`` local property holds ``tag``."""
+        from sparklite.context_jobs import job_tags_of
+
+        tagged = self.call(lambda: [j.job_id for j in self.dag.jobs.values()
+                                    if tag in job_tags_of(j.properties)])
+        for job_id in tagged:
+            self.loop.post(ev.JobCancelled(job_id, reason))
+
     def cancel_all_jobs(self, reason: str) -> None:
         self.loop.post(ev.AllJobsCancelled(reason))
 
@@ -320,5 +348,6 @@ class Runtime:
         self.loop.post(ev.StopRequested())
         self.loop.stop()
         self.backend.stop()
+        self.results.stop()
         self.server.stop(grace=1.0).wait(5.0)
 
