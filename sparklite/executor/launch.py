@@ -116,24 +116,27 @@ class LocalLauncher:
             pid_of(proc)
         return procs
 
-    def launch(self, executor_id: str, driver_address: str) -> Any:
-        """Start one executor (a Popen, or a forkserver.ForkedProcess)."""
-        if self._server is not None and self._server.alive:
+    def launch(self, executor_id: str, driver_address: str, env_extra: dict[str, str] | None = None) -> Any:
+        """Start one executor (a Popen, or a forkserver.ForkedProcess); with ``env_extra`` (test
+        hooks for one executor) a spawned interpreter, since forked ones share the template's."""
+        if self._server is not None and self._server.alive and not env_extra:
             child = self._server.fork(self._args(executor_id, driver_address, self._server.pid))
             if child is not None:
                 return child
-        return self._spawn(executor_id, driver_address)
+        return self._spawn(executor_id, driver_address, env_extra)
 
     def _args(self, executor_id: str, driver_address: str, parent_pid: int) -> list[str]:
         return ["--driver", driver_address, "--executor-id", executor_id, "--cores", str(self.cores),
                 "--app-id", self.app_id, "--local-dir", self.app_dir, "--host", "127.0.0.1",
                 "--parent-pid", str(parent_pid)]
 
-    def _spawn(self, executor_id: str, driver_address: str | None) -> subprocess.Popen:
+    def _spawn(self, executor_id: str, driver_address: str | None,
+               env_extra: dict[str, str] | None = None) -> subprocess.Popen:
         cmd = [sys.executable, "-m", "sparklite.executor",
                *self._args(executor_id, driver_address or ADDRESS_ON_STDIN, os.getpid())]
         stdin = subprocess.DEVNULL if driver_address else subprocess.PIPE
-        return subprocess.Popen(cmd, env=self._env, stdin=stdin, close_fds=True)
+        env = {**self._env, **env_extra} if env_extra else self._env
+        return subprocess.Popen(cmd, env=env, stdin=stdin, close_fds=True)
 
     @property
     def template_pid(self) -> int | None:

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from sparklite.cleaner import cleaner_of
+
 if TYPE_CHECKING:
     from sparklite.rdd.partitioner import Partitioner
     from sparklite.shuffle.aggregator import Aggregator
@@ -79,6 +81,9 @@ class ShuffleDependency(Dependency):
         self.partitioner = partitioner
         self.aggregator = aggregator
         self.map_side_combine = map_side_combine and aggregator is not None
+        cleaner = cleaner_of(rdd)
+        if cleaner is not None:  # its files go once no RDD's lineage holds this dependency
+            cleaner.register_shuffle(self)
 
     def __reduce__(self):
         raise TypeError(f"ShuffleDependency {self.shuffle_id} must not be pickled: it holds the "
