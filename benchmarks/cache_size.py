@@ -13,9 +13,15 @@ side:
   the partition's list;
 * *pickled*: ``pickle.dumps`` of the partition's records in one batch
   (roughly what PySpark's MEMORY_ONLY keeps in the JVM: pickled batches,
-  which it must unpickle on every read).
+  which it must unpickle on every read);
+* *RSS growth*: what caching cost the executors' processes, the growth of
+  their resident set size (``psutil``, summed over executors) from before the
+  RDD was computed to after it was cached, per record. Accounting is one thing,
+  memory paid another: this includes whatever building the block left behind
+  in the heap.
 
-Target (issue #4): cached ints and floats within 1.2x of 8 bytes per value.
+Targets: cached ints and floats within 1.2x of 8 bytes per value (issue #4);
+executor RSS growth per cached int <= 12 bytes (issue #15).
 """
 from __future__ import annotations
 
@@ -23,7 +29,10 @@ import argparse
 import pickle
 import random
 import sys
+import time
 from typing import Any, Callable
+
+import psutil
 
 from sparklite import SparkContext
 from sparklite.resultiterable import ResultIterable
@@ -64,37 +73,61 @@ def kinds(n: int) -> dict[str, Callable[[], list[Any]]]:
     }
 
 
+def executor_rss(sc: SparkContext) -> dict[int, int]:
+    """pid -> resident set size (bytes) of every executor process."""
+    out = {}
+    for pid in sc._runtime.backend.process_ids().values():
+        try:
+            out[pid] = psutil.Process(pid).memory_info().rss
+        except psutil.Error:
+            pass
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--partitions", type=int, default=4)
     args = parser.parse_args()
+    print(f"{args.records:,} records per kind (the grouped kind: 1/10 as many keys, 10 values each), "
+          f"{args.partitions} partitions, local[2]; a fresh context for each kind\n")
+    header = (f"{'records':<34} {'sparklite B/rec':>15} {'RSS growth B/rec':>17} {'Python objects B/rec':>21}"
+              f" {'pickled B/rec':>14} {'objects/sparklite':>18}")
+    print(header)
+    print("-" * len(header))
+    for name, make in kinds(args.records).items():
+        data = make()
+        cached, grown = measure(data, args.partitions)
+        objects = sum(8 + python_bytes(r) for r in data) / len(data)
+        step = max(1, len(data) // args.partitions)
+        pickled = sum(len(pickle.dumps(data[i:i + step], pickle.HIGHEST_PROTOCOL))
+                      for i in range(0, len(data), step)) / len(data)
+        print(f"{name:<34} {cached:15.2f} {grown:17.2f} {objects:21.2f} {pickled:14.2f} "
+              f"{objects / cached:17.1f}x", flush=True)
+    print("\nsparklite = exact Arrow buffer bytes from the storage report; target for ints and floats: "
+          "<= 9.6 (1.2 x 8)\nRSS growth = the executors' resident memory after caching less before; "
+          "target for ints: <= 12")
+
+
+def measure(data: list[Any], partitions: int) -> tuple[float, float]:
+    """(Arrow bytes per record, executor RSS growth per record) of caching ``data``."""
     sc = SparkContext("local[2]", "bench-cache-size")
     try:
-        print(f"{args.records:,} records per kind (the grouped kind: 1/10 as many keys, 10 values each), "
-              f"{args.partitions} partitions, local[2]\n")
-        header = (f"{'records':<34} {'sparklite B/rec':>15} {'Python objects B/rec':>21} {'pickled B/rec':>14}"
-                  f" {'objects/sparklite':>18}")
-        print(header)
-        print("-" * len(header))
-        for name, make in kinds(args.records).items():
-            data = make()
-            rdd = sc.parallelize(data, args.partitions).cache()
-            count = rdd.count()
-            assert count == len(data)
-            info = next(i for i in sc.getRDDStorageInfo() if i.id == rdd.id())
-            assert info.numCachedPartitions == args.partitions and info.diskSize == 0
-            cached = info.memSize / count
-            objects = sum(8 + python_bytes(r) for r in data) / count
-            step = max(1, len(data) // args.partitions)
-            pickled = sum(len(pickle.dumps(data[i:i + step], pickle.HIGHEST_PROTOCOL))
-                          for i in range(0, len(data), step)) / count
-            assert rdd.collect() == data  # the cache gives back the same records
-            print(f"{name:<34} {cached:15.2f} {objects:21.2f} {pickled:14.2f} {objects / cached:17.1f}x",
-                  flush=True)
-            rdd.unpersist(blocking=True)
-        print("\nsparklite = exact Arrow buffer bytes from the storage report; target for ints and floats: "
-              "<= 9.6 (1.2 x 8)")
+        # the same path once on a tenth of the data first: what executors allocate once (pyarrow
+        # imported, allocator pools, gRPC streams) is not what caching costs
+        warm = sc.parallelize(data[:len(data) // 10], partitions).cache()
+        warm.count()
+        warm.unpersist(blocking=True)
+        rdd = sc.parallelize(data, partitions).cache()
+        before = executor_rss(sc)
+        count = rdd.count()
+        time.sleep(0.2)
+        grown = sum(rss - before.get(pid, rss) for pid, rss in executor_rss(sc).items()) / count
+        assert count == len(data)
+        info = next(i for i in sc.getRDDStorageInfo() if i.id == rdd.id())
+        assert info.numCachedPartitions == partitions and info.diskSize == 0
+        assert rdd.collect() == data  # the cache gives back the same records
+        return info.memSize / count, grown
     finally:
         sc.stop()
 

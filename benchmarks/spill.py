@@ -52,6 +52,15 @@ def vm_hwm(pid: int) -> int:
     return 0
 
 
+def _is_executor(process: psutil.Process, driver_pid: int) -> bool:
+    """A spawned executor (``-m sparklite.executor``), or one forked by the driver's executor
+    template (which carries the template's command line; the template itself is not one)."""
+    cmdline = " ".join(process.cmdline())
+    if "sparklite.executor.forkserver" in cmdline:
+        return process.ppid() != driver_pid
+    return "sparklite.executor" in cmdline
+
+
 def run(cmd: list[str], timeout: float, watch_children: bool) -> tuple[float, dict, int, dict[int, int]]:
     """(wall s, output json, peak RSS of the process, peak RSS per child executor pid)."""
     start = time.perf_counter()
@@ -63,8 +72,8 @@ def run(cmd: list[str], timeout: float, watch_children: bool) -> tuple[float, di
         own = max(own, vm_hwm(proc.pid))
         if watch_children:
             try:
-                for child in me.children():
-                    if "sparklite.executor" in " ".join(child.cmdline()):
+                for child in me.children(recursive=True):
+                    if _is_executor(child, proc.pid):
                         peaks[child.pid] = max(peaks.get(child.pid, 0), vm_hwm(child.pid))
             except psutil.Error:
                 pass

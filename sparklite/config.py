@@ -92,6 +92,18 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _gc_thresholds(text: str) -> tuple[int, ...]:
+    if not str(text).strip():
+        return ()
+    try:
+        values = tuple(int(v) for v in str(text).split(","))
+    except ValueError:
+        raise ValueError(f"must be three comma-separated integers (gc.set_threshold), got {text!r}") from None
+    if len(values) != 3 or any(v < 0 for v in values):
+        raise ValueError(f"must be three comma-separated integers >= 0 (gc.set_threshold), got {text!r}")
+    return values
+
+
 def _fraction(text: str) -> float:
     value = float(str(text).strip())
     if not 0.0 <= value <= 1.0:
@@ -315,10 +327,20 @@ _entry("spark.python.worker.memory", _positive_size("m"), "512m",
        "Memory an aggregation, sort or join buffer may use in a task before it spills sorted runs "
        "to disk; capped by the task's share of the execution memory (spark.executor.memory x "
        "spark.memory.fraction, less what cached blocks use, divided by the executor's cores).")
+_entry("sparklite.executor.forkServer", parse_bool, "true",
+       "Local mode on Linux: fork executors from one template process that imported the "
+       "executor's modules once (no gRPC channel or thread exists in it when it forks), instead "
+       "of starting an interpreter per executor. False: each executor is its own interpreter.")
+_entry("sparklite.executor.gcThresholds", _gc_thresholds, "20000,20,20",
+       "Executors' garbage-collector thresholds (gc.set_threshold: generation 0, 1, 2). Tasks "
+       "build millions of short-lived containers; Python's default (700,10,10) spends ~10% of a "
+       "shuffle or join task in collections that find no garbage. Empty: Python's default.")
 # --- storage
 _entry("sparklite.storage.chunkRecords", _positive_int, "16384",
-       "Records per Arrow record batch of a cached block: the unit in which a block is encoded, "
-       "reserved against the storage budget, and decoded when read.")
+       "Most records per Arrow record batch of a cached block: the unit in which a block is "
+       "encoded, reserved against the storage budget, and decoded when read. Batches of large "
+       "records are shorter (about 1 MiB of records as Python objects each), so building a "
+       "block never holds many megabytes of small objects at once.")
 # --- network and security
 _entry("spark.driver.host", str, None,
        "Address executors use to reach the driver. Unset: 127.0.0.1 in local mode; in cluster mode "

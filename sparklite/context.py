@@ -115,8 +115,6 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
             self.addArchive(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
-        from sparklite.scheduler.runtime import Runtime
-
         configure_logging(settings.get("sparklite.logLevel"))
         self._conf = conf
         self._settings = settings
@@ -159,9 +157,18 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         self._app_dir = tempfile.mkdtemp(prefix=f"sparklite-{self._app_id}-", dir=local_dir)
         self._files = FileRegistry(os.path.join(self._app_dir, "userFiles"), self._blob_store,
                                    lambda: self._next("file"))
+        launcher: Any = None
         try:
             if isinstance(spec, LocalMaster):
+                from sparklite.executor import launch
+
                 security = local_security(settings)
+                # executors start now, before the driver imports gRPC and builds its server: their
+                # start-up overlaps the driver's (they learn its address once it listens)
+                launcher = launch.LocalLauncher(
+                    spec.executors, settings.get("spark.executor.cores"), self._app_id, self._app_dir,
+                    security.secret or "", launch.extra_env(settings),
+                    settings.get("sparklite.executor.forkServer"), settings.raw())
             elif isinstance(spec, RayMaster):  # a secret per application, and TLS if configured
                 from sparklite.rpc.security import ray_security
 
@@ -171,9 +178,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
                 from sparklite.scheduler.runtime import driver_addresses
 
                 security = cluster_security(settings, driver_addresses(settings)[1])
+            from sparklite.scheduler.runtime import Runtime
+
             self._runtime = Runtime(settings, self._app_id, self._app_dir, security,
-                                    self._accumulators, self._blob_store)
+                                    self._accumulators, self._blob_store, launcher)
         except BaseException:
+            if launcher is not None:
+                launcher.close()
             shutil.rmtree(self._app_dir, ignore_errors=True)
             raise
         if settings.get("spark.cleaner.referenceTracking"):

@@ -9,6 +9,10 @@ When a closure cannot be pickled, :func:`dumps_closure` walks what the object
 references (closure cells, globals, defaults, attributes) to name the piece
 that failed, because "cannot pickle '_thread.lock' object" alone does not tell
 a user which of their variables to fix.
+
+cloudpickle is imported on first use, not with this module: ``import sparklite``
+and an executor's start-up do not pay for it (issue 15), and unpickling a
+closure imports it by itself.
 """
 from __future__ import annotations
 
@@ -17,8 +21,6 @@ import pickle
 import types
 from collections import ChainMap
 from typing import Any
-
-import cloudpickle
 
 from sparklite.errors import ClosureSerializationError
 
@@ -31,6 +33,8 @@ def dumps(obj: Any) -> bytes:
     try:
         return pickle.dumps(obj, PROTOCOL)
     except (pickle.PicklingError, TypeError, AttributeError):
+        import cloudpickle
+
         return cloudpickle.dumps(obj, PROTOCOL)
 
 
@@ -40,6 +44,8 @@ loads = pickle.loads
 def _code_reduce_keeping_filename(code: types.CodeType) -> Any:
     # cloudpickle >= 3.1 replaces co_filename with "<dynamic-code>"; a remote traceback then
     # cannot name the user's file, which is the one thing the user needs from it
+    import cloudpickle
+
     reducer = getattr(getattr(cloudpickle, "cloudpickle", None), "_code_reduce", None)
     if reducer is None:
         return NotImplemented
@@ -48,14 +54,25 @@ def _code_reduce_keeping_filename(code: types.CodeType) -> Any:
     return func, args
 
 
-class _ClosurePickler(cloudpickle.Pickler):
-    dispatch_table = ChainMap({types.CodeType: _code_reduce_keeping_filename},
-                              cloudpickle.Pickler.dispatch_table)
+_closure_pickler: Any = None
+
+
+def _closure_pickler_class() -> Any:
+    global _closure_pickler
+    if _closure_pickler is None:
+        import cloudpickle
+
+        class _ClosurePickler(cloudpickle.Pickler):
+            dispatch_table = ChainMap({types.CodeType: _code_reduce_keeping_filename},
+                                      cloudpickle.Pickler.dispatch_table)
+
+        _closure_pickler = _ClosurePickler
+    return _closure_pickler
 
 
 def _closure_dumps(obj: Any) -> bytes:
     buf = io.BytesIO()
-    _ClosurePickler(buf, protocol=PROTOCOL).dump(obj)
+    _closure_pickler_class()(buf, protocol=PROTOCOL).dump(obj)
     return buf.getvalue()
 
 
@@ -80,6 +97,8 @@ def _describe(obj: Any) -> str:
 
 
 def _picklable(obj: Any) -> Exception | None:
+    import cloudpickle
+
     try:
         cloudpickle.dump(obj, io.BytesIO(), PROTOCOL)
         return None

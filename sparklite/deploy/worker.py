@@ -30,6 +30,7 @@ import grpc
 
 from sparklite.rpc.channels import RpcSecurity, make_channel
 from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.executor.launch import executor_env
 from sparklite.rpc.security import security_env
 from sparklite.rpc.services import MASTER, Stub
 from sparklite.rpc.streams import CLOSE, drain
@@ -156,7 +157,7 @@ class Worker:
         env = dict(os.environ)
         env.update(launch.env)
         env.update(security_env(self.security))
-        env["PYTHONHASHSEED"] = "0"  # every executor hashes alike (see sparklite.hashing)
+        executor_env(env)  # PYTHONHASHSEED=0, malloc settings
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", launch.driver_address,
                "--executor-id", launch.executor_id, "--cores", str(launch.cores), "--app-id", launch.app_id,
                "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid()),

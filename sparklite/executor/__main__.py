@@ -11,7 +11,7 @@ def main(argv: list[str] | None = None) -> int:
     # Ctrl-C in the driver's terminal reaches the whole process group; it is the driver's to handle
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     parser = argparse.ArgumentParser(prog="python -m sparklite.executor")
-    parser.add_argument("--driver", required=True, help="driver address host:port")
+    parser.add_argument("--driver", required=True, help="driver address host:port ('-': read it from stdin)")
     parser.add_argument("--executor-id", required=True)
     parser.add_argument("--cores", type=int, default=1)
     parser.add_argument("--app-id", required=True)
@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     from sparklite.rpc.security import security_from_env
 
     configure_logging("WARN")
-    executor = Executor(args.executor_id, args.driver, args.cores, args.app_id, args.local_dir,
+    driver = args.driver
+    if driver == "-":
+        # started before the driver's server existed (executor/launch.py): its address arrives
+        # on stdin once it listens; EOF first means the driver gave up starting
+        driver = sys.stdin.readline().strip()
+        if not driver:
+            return 0
+    executor = Executor(args.executor_id, driver, args.cores, args.app_id, args.local_dir,
                         args.host, security_from_env(), args.parent_pid or None,
                         json.loads(args.resources), args.profile_id)
     install_task_hooks(executor.kills)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import grpc
 
@@ -80,8 +80,13 @@ class ExecutorEnv:
     # ------------------------------------------------------------------ driver
 
     def fetch_blob(self, key: str) -> bytes:
-        chunks = [c.data for c in self._driver.FetchBlob(pb.BlobRequest(key=key), timeout=self.fetch_timeout)]
+        chunks = list(self.fetch_blob_chunks(key))
         return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def fetch_blob_chunks(self, key: str) -> Iterator[bytes]:
+        """A blob as it streams in: a reader that decodes as it goes never holds all of it."""
+        for chunk in self._driver.FetchBlob(pb.BlobRequest(key=key), timeout=self.fetch_timeout):
+            yield chunk.data
 
     def barrier_sync(self, stage_id: int, stage_attempt: int, num_tasks: int, partition: int,
                      epoch: int, method: str, message: str, task_attempt_id: int) -> list[str]:

@@ -43,6 +43,15 @@ log = logging.getLogger(__name__)
 
 
 
+def _tune_gc(thresholds: tuple[int, ...]) -> None:
+    """Fewer collections while tasks build containers; what start-up imported is never collected."""
+    import gc
+
+    gc.freeze()  # the modules' objects: long-lived, and traversed by every full collection
+    if thresholds:
+        gc.set_threshold(*thresholds)
+
+
 class _Stage:
     """A stage's binary (received once) and its map locations per attempt.
 
@@ -182,6 +191,7 @@ class Executor:
         from sparklite.logs import configure_logging
 
         configure_logging(settings.get("sparklite.logLevel"))
+        _tune_gc(settings.get("sparklite.executor.gcThresholds"))
         self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
                                self.security, channel, self.block_address, self.outbox.put, self.cores)
         self._chunk_size = self.env.fetch_chunk_size

@@ -4,9 +4,9 @@ from __future__ import annotations
 import heapq
 import math
 import warnings
-from collections import defaultdict
+from collections import defaultdict, deque
 from functools import reduce as _reduce
-from itertools import chain, islice
+from itertools import chain, count, islice
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -17,10 +17,9 @@ JOB_GROUP_PROPERTIES = ("spark.jobGroup.id", "spark.job.description", "spark.job
 
 
 def _count(iterator: Iterator[Any]) -> int:
-    n = 0
-    for n, _ in enumerate(iterator, 1):
-        pass
-    return n
+    counter = count()
+    deque(zip(iterator, counter), maxlen=0)  # counted in C; the counter moves for real items only
+    return next(counter)
 
 
 def _consume(iterator: Iterator[Any]) -> None:

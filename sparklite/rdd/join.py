@@ -24,12 +24,20 @@ Pairs = Iterable[tuple[Any, Any]]
 
 def _table(records: Pairs) -> dict[Any, list[Any]]:
     table: dict[Any, list[Any]] = {}
-    for k, v in records:
-        try:
-            table[k].append(v)
-        except KeyError:
-            table[k] = [v]
+    _fill(table, records)
     return table
+
+
+def _fill(table: dict[Any, list[Any]], records: Pairs) -> None:
+    # a lookup, not try/except KeyError: most join keys are new to the table, and raising
+    # costs more than the lookup saves
+    get = table.get
+    for k, v in records:
+        values = get(k)
+        if values is None:
+            table[k] = [v]
+        else:
+            values.append(v)
 
 
 def _build(left: Pairs, spill: SpillConfig | None) -> dict[Any, list[Any]] | ExternalGrouper:
@@ -42,11 +50,7 @@ def _build(left: Pairs, spill: SpillConfig | None) -> dict[Any, list[Any]] | Ext
     it = iter(left)
     step = [FIRST_CHECK]
     for first, chunk in sampled_chunks(it, lambda: step[0]):
-        for k, v in chunk:
-            try:
-                table[k].append(v)
-            except KeyError:
-                table[k] = [v]
+        _fill(table, chunk)
         sizer.observe_one(first)
         used = sizer.estimate(len(table), sum(map(len, table.values())))
         if used > spill.memory_limit:

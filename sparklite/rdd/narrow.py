@@ -198,7 +198,7 @@ class ZippedRDD(RDD):
         assert isinstance(split, ZippedPartition)
         end = object()
         lefts = self.left.iterator(split.parents[0], context)
-        rights = self.right.iterator(split.parents[1], context)
+        rights = iter(self.right.iterator(split.parents[1], context))
         for x in lefts:
             y = next(rights, end)
             if y is end:

@@ -190,13 +190,19 @@ class PairsMixin:
         from sparklite.rdd.sampling import range_bounds
         from sparklite.rdd.shuffled import ShuffledRDD
 
+        from operator import itemgetter
+
+        from sparklite.shuffle.known_functions import is_identity
+
         if numPartitions is None:
             numPartitions = self._defaultReducePartitions()
+        # the default keyfunc sorts by the key itself: a C key function, no call per record
+        sort_key = itemgetter(0) if is_identity(keyfunc) else (lambda kv: keyfunc(kv[0]))
 
         def sort_partition(iterator: Iterator[Any]) -> Iterator[Any]:
             from sparklite.shuffle.external import sort_records
 
-            return sort_records(iterator, key=lambda kv: keyfunc(kv[0]), reverse=not ascending)
+            return sort_records(iterator, key=sort_key, reverse=not ascending)
 
         if numPartitions == 1:
             rdd = self.coalesce(1) if self.getNumPartitions() > 1 else self

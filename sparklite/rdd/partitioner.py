@@ -50,9 +50,13 @@ class RangePartitioner(Partitioner):
 
     def __init__(self, bounds: Sequence[Any], ascending: bool = True,
                  keyfunc: Callable[[Any], Any] = lambda k: k, num_partitions: int | None = None):
+        from sparklite.shuffle.known_functions import is_identity
+
         self.bounds = list(bounds)
         self.ascending = ascending
         self.keyfunc = keyfunc
+        #: keyfunc is ``lambda k: k``: the map side bisects keys without calling it
+        self.identity_key = is_identity(keyfunc)
         # few distinct keys give fewer bounds than partitions asked for: the rest stay empty,
         # so sortByKey(numPartitions=n) has n partitions as in PySpark
         n = len(self.bounds) + 1 if num_partitions is None else num_partitions

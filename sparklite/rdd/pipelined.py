@@ -8,6 +8,14 @@ checkpointed RDD, because its partitions must be read from the cache, and at an
 RDD with a resource profile (its stages' tasks need its resources, not the
 child's). A barrier function stays a barrier function once fused.
 
+The fused functions are builtins (``map``, ``filter``, ``chain``) over the
+parent's iterator, so records pass from one stage to the next in C, with no
+generator frame per record. A pipeline ending in ``map(f)`` (``map`` marks its
+function) yields ``MappedRecords``: the map side of a shuffle then calls ``f``
+from its own combine loop, and for ``f`` exactly ``lambda x: (x, C)``
+(``known_functions.pair_with_constant``) the pairs are made in C, or not at all
+where ``reduceByKey(add)`` counts keys (issue 15).
+
 As in PySpark, a PipelinedRDD takes its id when the id is first needed (``id()``,
 an action, persisting, pickling), not when it is made: ``rdd.map(f).filter(g)``
 spends one id, not two, because the intermediate ``map`` is never used on its own.
@@ -19,6 +27,8 @@ from typing import Any, Callable, Iterable, Iterator
 from sparklite.rdd.base import Partition
 from sparklite.rdd.dependency import Dependency, OneToOneDependency
 from sparklite.rdd.rdd import RDD
+from sparklite.shuffle.combine_loops import MappedRecords
+from sparklite.shuffle.known_functions import pair_with_constant
 from sparklite.taskcontext import TaskContext
 
 PartitionFunc = Callable[[int, Iterator[Any]], Iterable[Any]]
@@ -46,8 +56,9 @@ class PipelinedRDD(RDD):
 
     def __init__(self, prev: RDD, func: PartitionFunc, preservesPartitioning: bool = False,
                  isFromBarrier: bool = False):
+        head: PartitionFunc | None = None
         if isinstance(prev, PipelinedRDD) and prev._is_pipelinable():
-            prev_func = prev.func
+            prev_func = head = prev.func
 
             def pipeline_func(split: int, iterator: Iterator[Any]) -> Iterable[Any]:
                 return func(split, prev_func(split, iterator))
@@ -64,6 +75,12 @@ class PipelinedRDD(RDD):
             self._from_barrier = isFromBarrier
         super().__init__(prev.ctx)
         self.partitioner = self.prev.partitioner if self.preservesPartitioning else None
+        #: (head, f, is lambda x: (x, C), C) when the last function is map(f); head is the
+        #: pipeline before it (None: the parent's records as they are)
+        self._last_map: tuple[PartitionFunc | None, Any, bool, Any] | None = None
+        mapped = getattr(func, "map_function", None)
+        if mapped is not None:
+            self._last_map = (head, mapped, *pair_with_constant(mapped))
 
     def _is_pipelinable(self) -> bool:
         return not (self.is_cached or self.is_checkpointed or self._storage_level.is_valid
@@ -80,4 +97,9 @@ class PipelinedRDD(RDD):
         return self.prev.preferred_locations(split)
 
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
-        return iter(self.func(split.index, self.prev.iterator(split, context)))
+        records = self.prev.iterator(split, context)
+        if self._last_map is not None:
+            head, f, is_pairs, value = self._last_map
+            source = iter(head(split.index, records)) if head is not None else iter(records)
+            return MappedRecords(source, f, is_pairs, value)  # type: ignore[return-value]
+        return iter(self.func(split.index, records))

@@ -8,9 +8,11 @@ transformation is created, so one sampled RDD is the same sample in every job.
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
 import random
 import sys
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 if TYPE_CHECKING:
@@ -19,20 +21,35 @@ if TYPE_CHECKING:
 #: keys sampled per output partition, as Spark's RangePartitioner
 SAMPLES_PER_PARTITION = 20
 
+_first = itemgetter(0)
+
 
 def reservoir(iterator: Iterator[Any], size: int, seed: int) -> tuple[int, list[Any]]:
-    """(count, uniform sample of at most ``size`` items) in one pass."""
+    """(count, uniform sample of at most ``size`` items) in one pass.
+
+    Li's Algorithm L: after the first ``size`` items it draws how many items to
+    skip before the next replacement, so the items in between pass in C
+    (``islice``, counted by ``zip`` with a ``count``) rather than through a random
+    draw each: O(size * log(count / size)) draws. Deterministic for a seed.
+    """
     rng = random.Random(seed)
-    sample: list[Any] = []
-    n = 0
-    for n, item in enumerate(iterator, 1):
-        if n <= size:
-            sample.append(item)
-        else:
-            j = rng.randrange(n)
-            if j < size:
-                sample[j] = item
-    return n, sample
+    counter = itertools.count()
+    it = map(_first, zip(iterator, counter))  # the counter advances only for real items
+    sample = list(itertools.islice(it, max(0, size)))
+    if len(sample) < size or size <= 0:
+        for _ in it:  # (size 0) counted all the same
+            pass
+        return next(counter), sample
+    end = object()
+    w = math.exp(math.log(1.0 - rng.random()) / size)
+    while True:
+        gap = math.log1p(-w) if w < 1.0 else -math.inf
+        skip = int(math.log(1.0 - rng.random()) / gap) if gap < 0.0 else 0
+        item = next(itertools.islice(it, min(skip, sys.maxsize - 1), None), end)
+        if item is end:
+            return next(counter), sample
+        sample[rng.randrange(size)] = item
+        w *= math.exp(math.log(1.0 - rng.random()) / size)
 
 
 def range_bounds(rdd: RDD, num_partitions: int, keyfunc: Callable[[Any], Any]) -> list[Any] | None:
@@ -42,11 +59,14 @@ def range_bounds(rdd: RDD, num_partitions: int, keyfunc: Callable[[Any], Any]) -
     a sampled key stands for ``size / len(sample)`` keys, and bounds are cut
     at equal steps of that weight. Returns None for an empty RDD.
     """
+    from sparklite.shuffle.known_functions import is_identity
+
     sample_size = min(SAMPLES_PER_PARTITION * num_partitions, 1_000_000)
     per_partition = max(1, math.ceil(3.0 * sample_size / max(1, rdd.getNumPartitions())))
+    key_of = _first if is_identity(keyfunc) else (lambda kv: keyfunc(kv[0]))
 
     def sample_keys(index: int, iterator: Iterator[Any]) -> Iterator[tuple[int, list[Any]]]:
-        yield reservoir((keyfunc(kv[0]) for kv in iterator), per_partition, index)
+        yield reservoir(map(key_of, iterator), per_partition, index)
 
     sketches = rdd.mapPartitionsWithIndex(sample_keys).collect()
     if sum(n for n, _ in sketches) == 0:

@@ -1,22 +1,31 @@
 """RDDs that read data rather than transform a parent: collections, ranges, files, nothing.
 
-A parallelized collection is pickled once, slice by slice, on the driver.
-Small collections travel inside the partitions (so inside the stage binary);
-larger ones go to the driver's blob store and each task fetches only its own
-slice, so a task message stays a handful of ids.
+A parallelized collection is pickled once, slice by slice, on the driver, each
+slice as frames of BATCH records (pickled with the memo, as PySpark pickles its
+batches of 1024): a task unpickles one batch at a time, so a slice never
+exists as Python objects all at once in the executor (whose heap would keep
+the memory after caching the partition, issue 15). Small collections travel
+inside the partitions (so inside the stage binary); larger ones go to the
+driver's blob store and each task fetches only its own slice, so a task
+message stays a handful of ids.
 """
 from __future__ import annotations
 
+import io
 import weakref
+from itertools import chain
 from typing import Any, Iterator, Sequence
 
 from sparklite import serializers
+from sparklite.shuffle.frames import decode_chunks, decode_frames, write_frames
 from sparklite.rdd.base import Partition
 from sparklite.rdd.rdd import RDD
 from sparklite.taskcontext import TaskContext
 
 #: above this many pickled bytes in total, slices go to the blob store
 INLINE_LIMIT = 256 << 10
+#: records per pickled batch of a slice (PySpark's parallelize batches)
+BATCH = 1024
 
 
 def slice_bounds(length: int, num_slices: int) -> list[tuple[int, int]]:
@@ -54,7 +63,7 @@ class ParallelCollectionRDD(RDD):
     def __init__(self, ctx: Any, data: Sequence[Any], num_slices: int, batch_size: int = 0):
         super().__init__(ctx)
         bounds = collection_bounds(len(data), num_slices, batch_size)
-        blobs = [serializers.dumps(list(data[a:b])) for a, b in bounds]
+        blobs = [_pickled_slice(data[a:b]) for a, b in bounds]
         if sum(map(len, blobs)) <= INLINE_LIMIT:
             self._parts = [CollectionPartition(i, b, None) for i, b in enumerate(blobs)]
         else:
@@ -69,8 +78,16 @@ class ParallelCollectionRDD(RDD):
 
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
         assert isinstance(split, CollectionPartition)
-        data = split.data if split.data is not None else context.env.fetch_blob(split.blob_key)
-        return iter(serializers.loads(data))
+        if split.data is not None:
+            return chain.from_iterable(decode_frames(split.data))
+        # decoded as it streams in: the slice never exists whole, as bytes or as objects
+        return chain.from_iterable(decode_chunks(context.env.fetch_blob_chunks(split.blob_key)))
+
+
+def _pickled_slice(records: Sequence[Any]) -> bytes:
+    out = io.BytesIO()
+    write_frames(out, list(records), BATCH, serializers.dumps)
+    return out.getvalue()
 
 
 class RangePartition(Partition):

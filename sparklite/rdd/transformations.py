@@ -110,6 +110,7 @@ class TransformationsMixin:
         def func(_: int, iterator: Iterator[Any]) -> Iterable[Any]:
             return map(f, iterator)
 
+        func.map_function = f  # type: ignore[attr-defined]  # see PipelinedRDD (pairs with a constant)
         return self.mapPartitionsWithIndex(func, preservesPartitioning)
 
     def flatMap(self: RDD, f: Callable[[Any], Iterable[Any]], preservesPartitioning: bool = False) -> RDD:

@@ -43,6 +43,7 @@ from typing import Any, Callable
 import grpc
 
 from sparklite.rpc.generated import sparklite_pb2 as pb
+from sparklite.rpc.security import generate_secret  # noqa: F401  (lives there: no grpc import)
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +60,6 @@ HELLO_TIMEOUT = 30.0
 _KDF_ROUNDS = 20_000
 _CHECK_SECRET = ("check spark.authenticate.secret (or sparklite.authenticate.secretFile) on both "
                  "sides: they must be the same")
-
-
-def generate_secret() -> str:
-    return secrets.token_urlsafe(32)
 
 
 @functools.lru_cache(maxsize=8)

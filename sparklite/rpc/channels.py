@@ -9,17 +9,20 @@ No message, sent or received, may exceed ``MAX_MESSAGE``: a caller without the
 secret can then never make a server buffer more than that (auth.py refuses it
 before reading even that much), and every bulk transfer streams in chunks of
 at most ``MAX_CHUNK``.
+
+grpc is imported when a server or channel is first made, not with this module:
+the driver builds its RpcSecurity (and starts local executors) before it pays
+for grpc's import (issue 15).
 """
 from __future__ import annotations
 
-from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-import grpc
+if TYPE_CHECKING:
+    import grpc
 
 from sparklite.config import MAX_CHUNK
-from sparklite.rpc.auth import AuthClientInterceptor, Authenticator, AuthServerInterceptor, hello_handler
 
 #: the largest gRPC message any sparklite process sends or accepts (gRPC's own default receive limit)
 MAX_MESSAGE = 4 << 20
@@ -57,11 +60,15 @@ class TLSConfig:
             return f.read()
 
     def server_credentials(self) -> grpc.ServerCredentials:
+        import grpc
+
         return grpc.ssl_server_credentials([(self._read(self.key), self._read(self.cert))],
                                            root_certificates=self._read(self.ca),
                                            require_client_auth=True)
 
     def channel_credentials(self) -> grpc.ChannelCredentials:
+        import grpc
+
         return grpc.ssl_channel_credentials(root_certificates=self._read(self.ca),
                                             private_key=self._read(self.key),
                                             certificate_chain=self._read(self.cert))
@@ -79,6 +86,12 @@ def make_server(handlers: Sequence[Any], host: str, port: int, security: RpcSecu
                 max_workers: int = 64, name: str = "the server") -> tuple[grpc.Server, int]:
     """Start a gRPC server; returns (server, bound port). ``name`` ("the driver", "executor 3",
     "the master") is how its authentication refusals name it."""
+    from concurrent import futures
+
+    import grpc
+
+    from sparklite.rpc.auth import Authenticator, AuthServerInterceptor, hello_handler
+
     authenticator = Authenticator(security.secret, name)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
                          handlers=[hello_handler(authenticator), *handlers],
@@ -96,6 +109,10 @@ def make_server(handlers: Sequence[Any], host: str, port: int, security: RpcSecu
 
 
 def make_channel(address: str, security: RpcSecurity) -> grpc.Channel:
+    import grpc
+
+    from sparklite.rpc.auth import AuthClientInterceptor
+
     options = list(_CHANNEL_OPTIONS)
     if security.tls is not None:
         if security.tls_server_name:

@@ -7,14 +7,19 @@ generated per application unless configured.
 from __future__ import annotations
 
 import os
+import secrets
 
 from sparklite.errors import ConfigError
-from sparklite.rpc.auth import generate_secret
 from sparklite.rpc.channels import RpcSecurity, TLSConfig
 
 SECRET_ENV = "SPARKLITE_AUTH_SECRET"
 TLS_ENV = {"cert": "SPARKLITE_TLS_CERT", "key": "SPARKLITE_TLS_KEY", "ca": "SPARKLITE_TLS_CA"}
 TLS_NAME_ENV = "SPARKLITE_TLS_SERVER_NAME"
+
+
+def generate_secret() -> str:
+    """A fresh per-application secret."""
+    return secrets.token_urlsafe(32)
 
 
 def security_from_env() -> RpcSecurity:

@@ -1,12 +1,15 @@
 """local[N] / local[*]: N executor processes on this machine, ``spark.executor.cores`` slots each.
 
-Executors are real processes (the GIL rules out threads for CPU work) started
-with ``python -m sparklite.executor``; they connect back over loopback gRPC
-with the application's secret, which travels in their environment, never on
-the command line. A monitor thread reaps processes that exit, and reports how
-each ended ("exited with code 3", "killed by signal 9 (SIGKILL) — out of
-memory?"). A lost executor is replaced by a new one with a new id (stale
-messages from the old id can then never be confused with the new one).
+Executors are real processes (the GIL rules out threads for CPU work) running
+``sparklite.executor``, started by the application's LocalLauncher
+(``executor/launch.py``: forked from a template process, or spawned), which
+SparkContext makes before this backend exists so that their start overlaps the
+driver's; they connect back over loopback gRPC with the application's secret,
+which travels in their environment, never on the command line. A monitor thread
+reaps processes that exit, and reports how each ended ("exited with code 3",
+"killed by signal 9 (SIGKILL) — out of memory?"). A lost executor is replaced
+by a new one with a new id (stale messages from the old id can then never be
+confused with the new one).
 
 Start failures (Spark's ``spark.deploy.maxExecutorRetries`` rule): replacements
 that die before registering are started again after a growing back-off (0.1 s,
@@ -34,17 +37,14 @@ import os
 import shutil
 import signal
 import subprocess
-import sys
-import json
 import threading
 import time
 from typing import Any, Callable
 
 from sparklite.errors import ConfigError
-from sparklite.resource_discovery import AddressPool, discover, resource_requests, run_discovery_script
-
+from sparklite.executor import launch
+from sparklite.resource_discovery import run_discovery_script
 from sparklite.scheduler.backend import EndpointBackend
-from sparklite.rpc.security import SECRET_ENV
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
 from sparklite.scheduler.task_slots import profile_executor_shape
 
@@ -68,19 +68,10 @@ def describe_exit(returncode: int) -> str:
     return f"killed by signal {number}{name}{hint}"
 
 
-def _user_paths() -> list[str]:
-    """Import paths of the driver beyond the interpreter's own, so executors can import what
-    the driver imports (modules next to the user's script, a test suite's packages)."""
-    own = tuple(p for p in {sys.prefix, sys.base_prefix, sys.exec_prefix} if p)
-    paths = [os.getcwd()] + [p for p in sys.path if p and not p.startswith(own)]
-    paths += [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    return list(dict.fromkeys(os.path.abspath(p) for p in paths))
-
-
 class LocalBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], num_executors: int,
-                 app_id: str, app_dir: str, secret: str, extra_env: dict[str, str] | None = None,
-                 cores: int = 1, max_start_failures: int = 10, crash_replacements: bool = False,
+                 app_id: str, app_dir: str, launcher: launch.LocalLauncher, cores: int = 1,
+                 max_start_failures: int = 10, crash_replacements: bool = False,
                  raw_conf: dict[str, str] | None = None):
         super().__init__(endpoint, fail_app)
         self.num_executors = num_executors
@@ -88,10 +79,10 @@ class LocalBackend(EndpointBackend):
         self.cores = cores
         self.app_id = app_id
         self.app_dir = app_dir
-        self._secret = secret
-        self._extra_env = dict(extra_env or {})
+        #: starts the processes (forked from a template, or spawned; see executor/launch.py)
+        self._launcher = launcher
         self._driver_address = ""
-        self._procs: dict[str, subprocess.Popen] = {}
+        self._procs: dict[str, Any] = {}
         self._registered: set[str] = set()
         self._next_id = 0
         #: spark.deploy.maxExecutorRetries
@@ -108,20 +99,12 @@ class LocalBackend(EndpointBackend):
         self._stopping = threading.Event()
         self._monitor = threading.Thread(target=self._watch, name="local-backend-monitor", daemon=True)
         self._failed = False
-        raw = raw_conf or {}
-        #: spark.executor.resource.<name>.amount of the default executors
-        self.resource_amounts = {n: r.amount for n, r in resource_requests(raw, "executor").items()}
-        self._raw = dict(raw)
-        self._pool = AddressPool(discover(raw, "executor"))
-        for name, amount in self.resource_amounts.items():
-            have = len(self._pool.total.get(name, []))
-            if amount * num_executors > have:
-                raise ConfigError(
-                    f"spark.executor.resource.{name}.amount={amount:g} for {num_executors} local "
-                    f"executors needs {int(amount * num_executors)} distinct {name} addresses, but "
-                    f"discovery found {have}: {self._pool.total.get(name, [])}")
-        #: executor id -> the resource addresses it was given
-        self._given: dict[str, dict[str, list[str]]] = {}
+        #: the configuration, for discovery scripts only ResourceProfiles use
+        self._raw = dict(raw_conf or {})
+        #: spark.executor.resource.<name>.amount of the default executors (the launcher discovers)
+        self.resource_amounts = launcher.resource_amounts
+        self._pool = launcher.pool
+        self._given = launcher.given
         #: executor id -> the ResourceProfile it serves (absent: a default executor)
         self._profile_of: dict[str, Any] = {}
         #: profile executors being stopped on purpose (idle): not replaced when they exit
@@ -137,8 +120,11 @@ class LocalBackend(EndpointBackend):
 
     def start(self, driver_address: str) -> None:
         self._driver_address = driver_address
-        for _ in range(self.num_executors):
-            self._spawn()
+        procs = self._launcher.start(driver_address, self.num_executors)
+        with self._lock:
+            for proc in procs:
+                self._procs[str(self._next_id)] = proc
+                self._next_id += 1
         self._monitor.start()
 
     def on_registered(self, executor_id: str) -> None:
@@ -150,29 +136,20 @@ class LocalBackend(EndpointBackend):
         with self._lock:
             executor_id = str(self._next_id)
             self._next_id += 1
-        cores, amounts = self.cores, self.resource_amounts
+        cores, amounts, profile_id = self.cores, self.resource_amounts, 0
         if profile is not None:
             cores, amounts = profile_executor_shape(profile, self.cores)
+            profile_id = profile.id
             with self._lock:
                 self._profile_of[executor_id] = profile
-        env = dict(os.environ)
-        env.update(self._extra_env)
-        env[SECRET_ENV] = self._secret
-        env["PYTHONHASHSEED"] = "0"
-        env["PYTHONPATH"] = os.pathsep.join(_user_paths())
-        with self._lock:
-            given = self._pool.take(amounts) or {}
-            self._given[executor_id] = given
-        if self._crash_replacements and int(executor_id) >= self.num_executors:
-            env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
-        cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
-               "--executor-id", executor_id, "--cores", str(cores), "--app-id", self.app_id,
-               "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid()),
-               "--resources", json.dumps(given), "--profile-id", str(profile.id if profile else 0)]
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
+        crash = self._crash_replacements and int(executor_id) >= self.num_executors
+        with self._lock:  # the launcher hands out resource addresses: one launch at a time
+            proc = self._launcher.launch(executor_id, self._driver_address,
+                                         {"SPARKLITE_TEST_CRASH_ON_START": "1"} if crash else None,
+                                         (cores, amounts, profile_id) if profile is not None else None)
         with self._lock:
             self._procs[executor_id] = proc
-        log.debug("started executor %s (pid %d)", executor_id, proc.pid)
+        log.debug("started executor %s", executor_id)
 
     def _watch(self) -> None:
         while not self._stopping.wait(0.1):
@@ -197,7 +174,7 @@ class LocalBackend(EndpointBackend):
             if len(self._exits) > 100:
                 del self._exits[next(iter(self._exits))]
             registered = executor_id in self._registered
-            self._pool.give_back(self._given.pop(executor_id, {}))
+            self._launcher.release(executor_id)
             profile = self._profile_of.pop(executor_id, None)
             retired = executor_id in self._retiring
             self._retiring.discard(executor_id)
@@ -304,7 +281,9 @@ class LocalBackend(EndpointBackend):
 
     def process_ids(self) -> dict[str, int]:
         with self._lock:
-            return {eid: p.pid for eid, p in self._procs.items()}
+            procs = list(self._procs.items())
+        pids = {eid: launch.pid_of(p) for eid, p in procs}
+        return {eid: pid for eid, pid in pids.items() if pid}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -323,6 +302,7 @@ class LocalBackend(EndpointBackend):
                 proc.wait(5.0)
         with self._lock:
             self._procs.clear()
+        self._launcher.close()
 
     def describe(self) -> dict[str, Any]:
         return {"executors": sorted(self.endpoint.executors), "processes": self.process_ids()}

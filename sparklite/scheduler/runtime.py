@@ -12,8 +12,8 @@ THREADING: ``handle`` runs on the scheduler thread only; ``run_job``,
 from __future__ import annotations
 
 import itertools
-import os
 import logging
+import os
 import pickle
 import sys
 import threading
@@ -74,6 +74,14 @@ def driver_addresses(settings: Settings) -> tuple[str, str]:
     return host, settings.get("spark.driver.bindAddress") or host
 
 
+def local_launcher(settings: Settings, master: LocalMaster, app_id: str, app_dir: str, secret: str) -> Any:
+    """What starts a local master's executor processes (started now: see executor/launch.py)."""
+    from sparklite.executor import launch
+
+    return launch.LocalLauncher(master.executors, settings.get("spark.executor.cores"), app_id, app_dir,
+                                secret, launch.extra_env(settings), settings.get("sparklite.executor.forkServer"))
+
+
 def _route_to(host: str, port: int) -> str:
     """The local address the OS would use to reach ``host`` (no packet is sent)."""
     import socket
@@ -88,7 +96,7 @@ def _route_to(host: str, port: int) -> str:
 
 class Runtime:
     def __init__(self, settings: Settings, app_id: str, app_dir: str, security: RpcSecurity,
-                 accumulators: AccumulatorRegistry, blob_store: BlobStore):
+                 accumulators: AccumulatorRegistry, blob_store: BlobStore, launcher: Any = None):
         self.settings = settings
         self.app_id = app_id
         self.app_dir = app_dir
@@ -118,7 +126,7 @@ class Runtime:
                                         settings.get("spark.driver.port"), security, max_workers=256,
                                         name="the driver")
         self.driver_address = f"{host}:{port}"
-        self.backend = self._make_backend(master)
+        self.backend = self._make_backend(master, launcher)
         self.results = TaskResultGetter(settings.get("spark.driver.maxResultSize"),
                                         os.path.join(app_dir, "results"), security, self.loop.post,
                                         self.endpoint.drop_task_results, settings.get("spark.network.timeout"))
@@ -155,17 +163,15 @@ class Runtime:
         if self.progress is not None:
             self.listeners.add(self.progress)
 
-    def _make_backend(self, master: Any) -> Any:
+    def _make_backend(self, master: Any, launcher: Any) -> Any:
         if isinstance(master, LocalMaster):
             from sparklite.scheduler.local_backend import LocalBackend
 
-            extra_env = {k[len("spark.executorEnv."):]: v for k, v in self.settings.raw().items()
-                         if k.startswith("spark.executorEnv.")}
-            if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
-                extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
+            if launcher is None:
+                launcher = local_launcher(self.settings, master, self.app_id, self.app_dir,
+                                          self.security.secret or "")
             backend = LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                   self.app_dir, self.security.secret or "", extra_env,
-                                   cores=self.settings.get("spark.executor.cores"),
+                                   self.app_dir, launcher, cores=self.settings.get("spark.executor.cores"),
                                    max_start_failures=self.settings.get("spark.deploy.maxExecutorRetries"),
                                    crash_replacements=self.settings.test_flag(
                                        "sparklite.test.crashReplacementExecutors") == "true",

@@ -10,17 +10,24 @@ because the reduce side merges whatever it reads (partial combiners merge
 like any others), so the final output is the concatenation, per reduce
 partition, of every spill's segment.
 
+``reduceByKey(add)`` over ``map(lambda x: (x, C))`` with an int C (word count)
+counts keys instead (``_count``): a key seen n times combines to C added n
+times, which for ints is exactly n * C, and ``collections`` counts in C.
+
 THREADING: one writer per task attempt; no shared state.
 """
 from __future__ import annotations
 
 import os
 import tempfile
+from bisect import bisect_left
+from collections import _count_elements  # type: ignore[attr-defined]
 from typing import Any, Iterable, Iterator
 
-from sparklite.hashing import portable_hash
-from sparklite.rdd.partitioner import Partitioner
+from sparklite.hashing import NATIVE_SEED_ZERO, portable_hash
+from sparklite.rdd.partitioner import Partitioner, RangePartitioner
 from sparklite.shuffle import index_file
+from sparklite.shuffle.combine_loops import MappedRecords
 from sparklite.shuffle.external import LIST_PART
 from sparklite.shuffle.external import stats as spill_stats
 from sparklite.shuffle.frames import write_frames, write_list_frames
@@ -44,8 +51,22 @@ def route(records: Iterable[tuple[Any, Any]], partitioner: Any, n: int,
     appends = [b.append for b in buckets]
     if type(partitioner) is Partitioner and partitioner.partitionFunc is portable_hash:
         ph = portable_hash
-        for kv in records:
-            appends[ph(kv[0]) % n](kv)
+        if NATIVE_SEED_ZERO:  # executors: portable_hash of an int or str is its hash()
+            for kv in records:
+                k = kv[0]
+                t = type(k)
+                appends[(hash(k) if t is int or t is str else ph(k)) % n](kv)
+        else:
+            for kv in records:
+                appends[ph(kv[0]) % n](kv)
+    elif type(partitioner) is RangePartitioner and partitioner.identity_key:
+        bounds, last = partitioner.bounds, n - 1
+        if partitioner.ascending:
+            for kv in records:
+                appends[bisect_left(bounds, kv[0])](kv)
+        else:
+            for kv in records:
+                appends[last - bisect_left(bounds, kv[0])](kv)
     else:
         for kv in records:
             appends[partitioner(kv[0])](kv)
@@ -77,7 +98,11 @@ class ShuffleWriter:
         n = spec.num_partitions
         try:
             if spec.aggregator is not None and spec.map_side_combine:
-                final = self._combine(records)
+                if (spec.aggregator.op == "add" and isinstance(records, MappedRecords)
+                        and records.is_pairs and type(records.pair_value) is int):
+                    final = self._count(records.source, records.pair_value)
+                else:
+                    final = self._combine(records)
             else:
                 final = self._buffer(records)
             sizes = self._commit(final, n)
@@ -101,9 +126,15 @@ class ShuffleWriter:
         lists = agg.kind == "list"
         combined: dict = {}
         step = [FIRST_CHECK]
+        func = None
+        if isinstance(records, MappedRecords) and not records.is_pairs:
+            records, func = records.source, records.func  # called from the combine loop
         for first, chunk in sampled_chunks(iter(records), lambda: step[0]):
-            agg.combine_values(chunk, into=combined)
-            sizer.observe_one(first, combined)
+            agg.combine_values(chunk, into=combined, func=func)
+            if func is None:
+                sizer.observe_one(first, combined)
+            else:  # ``first`` is the map's input: sample what it made (the last key folded)
+                sizer.observe_one(next(reversed(combined.items())), combined, combiners=True)
             values = sum(map(len, combined.values())) if lists else 0
             used = sizer.estimate(len(combined), values)
             if used > self.memory_limit:
@@ -112,6 +143,24 @@ class ShuffleWriter:
                 used = 0
             step[0] = schedule.next(used, sizer.per_record())
         return route(combined.items(), self.spec.partitioner, n)
+
+    def _count(self, keys: Iterator[Any], value: int) -> list[list[Any]]:
+        """``_combine`` of the records ``(k, value)`` by ``+``: n * value per key seen n times."""
+        n = self.spec.num_partitions
+        sizer = BufferSizer("combiner")
+        schedule = CheckSchedule(self.memory_limit)
+        counts: dict = {}
+        step = [FIRST_CHECK]
+        for first, chunk in sampled_chunks(iter(keys), lambda: step[0]):
+            _count_elements(counts, chunk)
+            sizer.observe_one((first, value), counts)
+            used = sizer.estimate(len(counts))
+            if used > self.memory_limit:
+                self._spill(route(_scaled(counts, value), self.spec.partitioner, n))
+                counts = {}
+                used = 0
+            step[0] = schedule.next(used, sizer.per_record())
+        return route(_scaled(counts, value), self.spec.partitioner, n)
 
     def _buffer(self, records: Iterator[Any]) -> list[list[Any]]:
         n = self.spec.num_partitions
@@ -169,6 +218,10 @@ class ShuffleWriter:
             _unlink(tmp)
             raise
         return sizes
+
+
+def _scaled(counts: dict, value: int) -> Iterable[tuple[Any, int]]:
+    return counts.items() if value == 1 else ((k, c * value) for k, c in counts.items())
 
 
 def _copy(src: Any, dst: Any, length: int) -> int:

@@ -27,9 +27,11 @@ Sizes are exact: a block's size is the sum of its Arrow buffer sizes.
 """
 from __future__ import annotations
 
+import array
 import json
 import pickle
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, Iterable, Iterator, Sequence, Union
 
 import pyarrow as pa
@@ -218,14 +220,37 @@ def _typed_batch(records: Sequence[Any], shape: Shape) -> pa.RecordBatch:
 def _columns(values: Sequence[Any], shape: Shape, out: list[pa.Array]) -> None:
     if isinstance(shape, tuple):
         for i, s in enumerate(shape):
-            _columns([v[i] for v in values], s, out)
+            _columns(list(map(itemgetter(i), values)), s, out)
     elif shape == NULL:
         out.append(pa.nulls(len(values)))
     elif isinstance(shape, Seq):
         lists = [None if v is None else _as_list(v.data) for v in values] if shape.kind == "iterable" else values
         out.append(pa.array(lists, type=_arrow_type(shape)))
+    elif shape in _FIXED_WIDTH:
+        out.append(_fixed_width(values, shape))
     else:
         out.append(pa.array(values, type=_ARROW_TYPE[shape]))
+
+
+#: leaf -> array.array typecode of the same 8-byte layout as the Arrow type
+_FIXED_WIDTH = {"int": "q", "float": "d"}
+
+
+def _fixed_width(values: Sequence[Any], shape: str) -> pa.Array:
+    """An int64/float64 column over an exactly sized buffer.
+
+    ``array.array`` converts in C into a buffer of exactly ``8 * n`` bytes that
+    the Arrow array then wraps; Arrow's builder would grow its buffer by
+    doubling, and the allocator keeps the abandoned buffers' pages, so a cached
+    int would cost the executor ~11.5 bytes of memory instead of 8 (issue 15).
+    A None in the column (an Arrow null) takes Arrow's own conversion. An int
+    beyond int64 raises OverflowError, as Arrow's conversion does.
+    """
+    try:
+        buffer = array.array(_FIXED_WIDTH[shape], values)
+    except TypeError:  # None among the values
+        return pa.array(values, type=_ARROW_TYPE[shape])
+    return pa.Array.from_buffers(_ARROW_TYPE[shape], len(buffer), [None, pa.py_buffer(buffer)])
 
 
 def _as_list(data: Any) -> list[Any]:
