@@ -18,6 +18,7 @@ BASE_CONF = {
     "sparklite.driver.allowMultipleContexts": "true",
     "sparklite.testing": "true",
     "spark.app.name": "sparklite-tests",
+    "spark.ui.port": "0",  # every test context gets its own free port (tests run side by side)
 }
 
 

@@ -22,7 +22,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Sequence, TypeVar
 
 import sparklite
-from sparklite import exit_hooks
+from sparklite import callsite, exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
 from sparklite.config import Settings
@@ -275,8 +275,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     @property
     def uiWebUrl(self) -> str | None:
-        """The URL of the web UI; None (sparklite has no web UI yet)."""
-        return None
+        """The URL of the application's web UI (``http://host:4040``), None when
+        ``spark.ui.enabled`` is false.
+
+        >>> sc.uiWebUrl.startswith("http://127.0.0.1:")
+        True
+        """
+        return self._runtime.observers.ui_url
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -450,7 +455,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
                 raise ValueError(f"Attempting to access a non-existent partition: {p}. "
                                  f"Total number of partitions: {total}")
         unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
-        results = self._runtime.run_job(rdd, func, unique, self._job_properties())
+        results = self._runtime.run_job(rdd, func, unique, self._job_properties(), callsite.capture())
         checkpoint_after_job(self, rdd)
         if len(unique) == len(requested):
             return results
@@ -463,7 +468,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         seconds (None for the others, whose tasks are cancelled)."""
         self._assert_alive()
         return self._runtime.run_job_within(rdd, func, list(range(len(rdd.partitions()))),
-                                            self._job_properties(), timeout)
+                                            self._job_properties(), timeout, callsite.capture())
 
     def runJob(self, rdd: RDD[T], partitionFunc: Callable[[Iterable[T]], Iterable[Any]],
                partitions: Sequence[int] | None = None, allowLocal: bool = False) -> list[Any]:

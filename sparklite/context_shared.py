@@ -40,6 +40,9 @@ class SharedVariablesMixin:
         self._persistent_rdds.pop(rdd_id, None)
         if self._stopped:
             return
+        from sparklite.scheduler.listener_events import UnpersistRDD
+
+        self._runtime.listeners.post(UnpersistRDD(rdd_id))
         master = self._runtime.block_master
         by_executor = master.remove_rdd(rdd_id)
         for executor_id, block_ids in by_executor.items():

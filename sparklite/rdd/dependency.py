@@ -79,6 +79,10 @@ class ShuffleDependency(Dependency):
         self.partitioner = partitioner
         self.aggregator = aggregator
         self.map_side_combine = map_side_combine and aggregator is not None
+        from sparklite import callsite
+
+        #: the user's call that made the shuffle (``reduceByKey at job.py:10``): its map stage's name
+        self.creation_site = callsite.capture()
 
     def __reduce__(self):
         raise TypeError(f"ShuffleDependency {self.shuffle_id} must not be pickled: it holds the "

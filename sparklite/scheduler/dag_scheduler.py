@@ -68,7 +68,7 @@ class DAGScheduler:
         self.block_master = block_master
         self.accumulators = accumulators
         self._post_delayed = post_delayed
-        #: receives job/stage/task lifecycle calls (progress bar, status tracker)
+        #: the ListenerEmitter: job and stage lifecycle calls become listener events (issue 13)
         self.listener = listener
         self._next_stage_id = 0
         #: stage id -> stage, for every stage some active job needs (+ shuffle stages kept for reuse)
@@ -333,15 +333,11 @@ class DAGScheduler:
         else:
             error = job_error(message, cause=cause if isinstance(cause, Exception) else None)
         self.running.discard(stage)
+        self._notify("stage_completed", stage, message)  # listener: the attempt failed
         for job in [self.jobs[j] for j in sorted(stage.job_ids) if j in self.jobs]:
             self._fail_job(job, error)
 
     # ================================================================= task outcomes
-
-    def task_started(self, launch: TaskLaunch) -> None:
-        stage = self.stages.get(launch.stage_id)
-        if stage is not None:
-            self._notify("task_started", stage, launch)
 
     def task_succeeded(self, launch: TaskLaunch, task_set: TaskSet, result: bytes,
                        accumulator_updates: bytes) -> None:
@@ -350,7 +346,6 @@ class DAGScheduler:
             return
         if accumulator_updates:
             self.accumulators.merge(stage.id, launch.partition, pickle.loads(accumulator_updates))
-        self._notify("task_ended", stage, launch, True)
         if isinstance(stage, ResultStage):
             job = stage.active_job
             index = stage.output_index[launch.partition]
@@ -378,7 +373,6 @@ class DAGScheduler:
         map_stage = self.shuffle_stages.get(failure.shuffle_id)
         if stage is None or map_stage is None:
             return
-        self._notify("task_ended", stage, launch, False)
         if failure.map_index >= 0:
             self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
         if failure.executor_id:
@@ -400,6 +394,7 @@ class DAGScheduler:
             return
         self.task_scheduler.cancel_stage(stage.id, "input lost", kill_running=False)
         self.running.discard(stage)
+        self._notify("stage_completed", stage, reason)  # listener: this attempt failed
         stage.fetch_failed_attempts.add(attempt)
         if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
             self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number of "
@@ -428,11 +423,6 @@ class DAGScheduler:
         for stage in stages:
             self.submit_stage(stage)
 
-    def task_attempt_failed(self, launch: TaskLaunch) -> None:
-        stage = self.stages.get(launch.stage_id)
-        if stage is not None:
-            self._notify("task_ended", stage, launch, False)
-
     def barrier_stage_failed(self, launch: TaskLaunch, failure: TaskFailure) -> None:
         """A task of a barrier stage attempt failed (its partners are being killed): retry the
         whole stage, or fail its jobs if it is a result stage (its output may be partly
@@ -441,6 +431,7 @@ class DAGScheduler:
         if stage is None or launch.stage_attempt != stage.latest_attempt:
             return
         self.running.discard(stage)
+        self._notify("stage_completed", stage, failure.message)  # listener: this attempt failed
         stage.fetch_failed_attempts.add(launch.stage_attempt)  # consecutive failed attempts
         if isinstance(stage, ResultStage):
             self._abort_stage(stage, f"Could not recover from a failed barrier ResultStage. Most "

@@ -33,11 +33,10 @@ from sparklite.scheduler.dag_scheduler import DAGScheduler
 from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
 from sparklite.scheduler.event_loop import EventLoop
 from sparklite.scheduler.job import JobWaiter
-from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.observers import Observers
 from sparklite.scheduler.task_scheduler import TaskScheduler
-from sparklite.status import JobProgressStore
 from sparklite.storage.blob_store import BlobStore
 from sparklite.storage.block_manager_master import BlockManagerMaster
 from sparklite.ui.progress import console_progress
@@ -47,6 +46,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_CHECK_EVERY = 2.0
 #: seconds between warnings while a job waits for a busy cluster's executors (spark.starvation.timeout)
 STARVATION_WARNING = 15.0
+#: longest wait, after a job's action returned, for the listeners to have seen the job end
+JOB_END_DELIVERY_TIMEOUT = 10.0
 
 
 def driver_addresses(settings: Settings) -> tuple[str, str]:
@@ -99,6 +100,12 @@ class Runtime:
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
+        #: the listener bus, its emitter, the status store, event log and web UI (issue 13)
+        self.observers = Observers(settings, app_id, app_dir, host, bind, security.secret,
+                                   lambda executor_id: self.endpoint.thread_dump(executor_id))
+        self.listeners = self.observers.bus
+        self.status = self.observers.store
+        self.emitter = self.observers.emitter
         self.backend = self._make_backend(master)
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
@@ -106,22 +113,24 @@ class Runtime:
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
             settings.get("sparklite.task.maxExecutorLosses"))
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
-        self.listeners = ListenerBus()
-        self.status = JobProgressStore()
-        self.listeners.add(self.status)
-        self.listeners.add(self.barrier)
+        self.task_scheduler.listener = self.emitter
+        self.listeners.add(self.barrier, "appStatus")
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
-                                self.loop.post_delayed, self.listeners,
+                                self.loop.post_delayed, self.emitter,
                                 settings.get("spark.stage.maxConsecutiveAttempts"))
         self.dag.profile_merge_conflicts = settings.get("spark.scheduler.resource.profileMergeConflicts")
         self.loop.start()
+        from sparklite.storage import budget
+
+        self._storage_memory = budget.storage_capacity(settings)
+        self.observers.application_started(self.driver_address, self._storage_memory)
         self.backend.start(self.driver_address)
         self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
         self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         #: the console progress bar (spark.ui.showConsoleProgress, on a terminal only)
         self.progress = console_progress(settings, sys.stderr)
         if self.progress is not None:
-            self.listeners.add(self.progress)
+            self.listeners.add(self.progress, "appStatus")
 
     def _make_backend(self, master: Any) -> Any:
         if isinstance(master, LocalMaster):
@@ -155,16 +164,23 @@ class Runtime:
         ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
-                             event.accumulator_updates, event.failure)
+                             event.accumulator_updates, event.failure, event.metrics)
         elif isinstance(event, ev.ExecutorRegistered):
             self.block_master.register_executor(event.executor_id, event.block_address)
+            self.emitter.executor_added(  # listener: before its first task starts
+                event.executor_id, event.host, event.cores, event.block_address,
+                self.observers.executor_log_urls(event.executor_id, dict(event.log_urls)),
+                self._storage_memory)
             ts.executor_added(event.executor_id, event.host, event.cores, event.block_address)
         elif isinstance(event, ev.ExecutorLost):
             self.backend.executor_lost(event.executor_id, event.reason)
             ts.executor_lost(event.executor_id, event.reason)
+            self.emitter.executor_removed(event.executor_id, event.reason)  # listener: after its tasks
         elif isinstance(event, ev.BlockUpdated):
             self.block_master.update(event.executor_id, event.block_id, event.storage_level,
                                      event.memory_size, event.disk_size)
+            self.emitter.block_updated(event.executor_id, event.block_id, event.storage_level,
+                                       event.memory_size, event.disk_size)  # listener
         elif isinstance(event, ev.OffersRevived):
             ts.revive_offers()
         elif isinstance(event, ev.HeartbeatsChecked):
@@ -187,22 +203,26 @@ class Runtime:
             return next(self._job_ids)
 
     def run_job(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
-                properties: dict[str, str]) -> list[Any]:
+                properties: dict[str, str], call_site: Any = None) -> list[Any]:
         """Run ``func`` over the given partitions of ``rdd``; returns one value per partition."""
         if self._fatal:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
+        if call_site is not None:
+            self.emitter.set_job_call_site(job_id, call_site)
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             self._wait(waiter, job_id)
         finally:
+            # the UI, status tracker and listeners show the job's end when the action returns
+            self.listeners.wait_for_job_end(job_id, JOB_END_DELIVERY_TIMEOUT)
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
         return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
 
     def run_job_within(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
-                       properties: dict[str, str], timeout: float) -> list[Any]:
+                       properties: dict[str, str], timeout: float, call_site: Any = None) -> list[Any]:
         """Like run_job, but after ``timeout`` seconds cancel the job and return what finished:
         one value per partition, None for the partitions that did not (approximate actions)."""
         from sparklite.errors import JobCancelledError
@@ -211,6 +231,8 @@ class Runtime:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
+        if call_site is not None:
+            self.emitter.set_job_call_site(job_id, call_site)
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         if not waiter.wait(timeout):
             self.loop.post(ev.JobCancelled(job_id, "approximate job: timeout reached"))
@@ -313,6 +335,7 @@ class Runtime:
         self.barrier.close("the application stopped")
         self.loop.post(ev.StopRequested())
         self.loop.stop()
+        self.observers.stop()  # the application's end reaches the UI store and the event log
         self.backend.stop()
         self.server.stop(grace=1.0).wait(5.0)
 
