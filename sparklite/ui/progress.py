@@ -57,7 +57,7 @@ def render(stages: Sequence[StageProgress], width: int) -> str:
     >>> render([StageProgress(1, 10, 0, 2), StageProgress(2, 10, 5, 1)], 60)
     '[Stage 1:>       (0 + 2) / 10][Stage 2:====>   (5 + 1) / 10]'
     >>> render([StageProgress(3, 40, 12, 2, "count at job.py:3")], 60)
-    '[Stage 3 (count at job.py:3):====>           (12 + 2) / 40]'
+    '[Stage 3 (count at job.py:3):=====>           (12 + 2) / 40]'
     """
     shown = list(stages)[:MAX_STAGES]
     if not shown:
