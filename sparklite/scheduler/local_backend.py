@@ -11,6 +11,11 @@ respawning forever.
 
 Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
 process group, and it must cancel the driver's job, not kill the executors.
+
+An executor's stdout and stderr are kept under the application's scratch dir
+(``logs/<executor id>/stdout|stderr``, served by the web UI) and also reach the
+driver's own stdout and stderr, stderr lines prefixed ``[executor N]`` so a
+warning names the process it came from.
 """
 from __future__ import annotations
 
@@ -26,11 +31,28 @@ from typing import Any, Callable
 from sparklite.scheduler.backend import EndpointBackend
 from sparklite.rpc.security import SECRET_ENV
 from sparklite.scheduler.driver_endpoint import DriverEndpoint
+from sparklite.scheduler.observers import executor_log_path
 
 log = logging.getLogger(__name__)
 
 #: executor processes that may die before registering, per configured executor, before giving up
 MAX_STARTUP_DEATHS_PER_EXECUTOR = 3
+
+
+def _pump(stream: Any, path: str, fd: int, prefix: bytes) -> None:
+    """Copy an executor's output, line by line, to its log file and to the driver's ``fd``."""
+    try:
+        with open(path, "ab", buffering=0) as log_file:
+            for line in iter(stream.readline, b""):
+                log_file.write(line)
+                try:
+                    os.write(fd, prefix + line if prefix else line)
+                except OSError:  # the driver's terminal went away: keep the log file
+                    pass
+    except (OSError, ValueError):
+        pass
+    finally:
+        stream.close()
 
 
 def _user_paths() -> list[str]:
@@ -95,7 +117,14 @@ class LocalBackend(EndpointBackend):
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", self._driver_address,
                "--executor-id", executor_id, "--cores", str(self.cores), "--app-id", self.app_id,
                "--local-dir", self.app_dir, "--host", "127.0.0.1", "--parent-pid", str(os.getpid())]
-        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, close_fds=True)
+        log_dir = os.path.dirname(executor_log_path(self.app_dir, executor_id, "stderr"))
+        os.makedirs(log_dir, exist_ok=True)
+        proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, close_fds=True)
+        for stream, kind, fd, prefix in ((proc.stdout, "stdout", 1, b""),
+                                         (proc.stderr, "stderr", 2, f"[executor {executor_id}] ".encode())):
+            threading.Thread(target=_pump, args=(stream, os.path.join(log_dir, kind), fd, prefix),
+                             name=f"executor-{executor_id}-{kind}", daemon=True).start()
         with self._lock:
             self._procs[executor_id] = proc
         log.debug("started executor %s (pid %d)", executor_id, proc.pid)

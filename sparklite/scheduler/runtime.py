@@ -107,6 +107,8 @@ class Runtime:
         self.status = self.observers.store
         self.emitter = self.observers.emitter
         self.backend = self._make_backend(master)
+        if hasattr(self.backend, "ui_url"):  # the master's page links to the application's UI
+            self.backend.ui_url, self.backend.start_time = self.observers.ui_url, self.observers.start_time
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
