@@ -67,6 +67,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
     _lock: ClassVar[threading.RLock] = threading.RLock()
     _app_serial: ClassVar[Iterator[int]] = itertools.count()
     PACKAGE_EXTENSIONS: ClassVar[tuple[str, ...]] = (".zip", ".egg", ".jar")
+    #: called with each context once it started (sparklite-submit prints the web UI's URL)
+    _on_start: ClassVar[list[Callable[[SparkContext], None]]] = []
 
     def __init__(self, master: str | None = None, appName: str | None = None,
                  sparkHome: str | None = None, pyFiles: list[str] | None = None,
@@ -153,6 +155,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             log.info("sparklite config:\n%s", conf.toDebugString())
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
+        for hook in list(SparkContext._on_start):
+            hook(self)
 
     # ------------------------------------------------------------------ lifecycle
 

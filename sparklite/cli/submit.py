@@ -7,7 +7,6 @@ configuration resolved here.
 from __future__ import annotations
 
 import os
-import re
 import runpy
 import shutil
 import sys
@@ -18,8 +17,6 @@ from sparklite.cli.console import print_exception
 from sparklite.cli.resolve import export, resolve_layers, stage_py_files, validate
 from sparklite.errors import ConfigError, JobInterrupted
 
-#: keys whose values --verbose masks (Spark's default spark.redaction.regex)
-_REDACT = re.compile(r"(?i)secret|password|token|access[.]?key")
 
 
 @click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False,
@@ -61,7 +58,8 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
         raise click.UsageError(f"application file not found: {app}")
     if verbose:
         for key, value in sorted(settings.raw().items()):
-            click.echo(f"{key}={'*****' if _REDACT.search(key) else value}", err=True)
+            hidden = settings.get("spark.redaction.regex").search(key)  # Spark's default: secrets, tokens
+            click.echo(f"{key}={'*****' if hidden else value}", err=True)
     export(layer)
     try:
         import_paths, copies = stage_py_files(py_files)
@@ -69,6 +67,7 @@ def main(master: str | None, name: str | None, conf_pairs: tuple[str, ...], prop
         raise click.UsageError(str(exc)) from None
     app = os.path.abspath(app)
     sys.argv = [app, *app_args]
+    _announce_web_ui()
     # as `python app.py`: the script's directory first; then --py-files, also shipped to executors
     sys.path[0:0] = [os.path.dirname(app), *import_paths]
     try:
@@ -108,6 +107,18 @@ def _stop_active_context() -> None:
     context = SparkContext._active_spark_context
     if context is not None:
         context.stop()
+
+
+def _announce_web_ui() -> None:
+    """Print each context's web UI address on stderr when the script starts one."""
+    from sparklite import SparkContext
+
+    def announce(sc: SparkContext) -> None:
+        ui = sc._runtime.observers.ui
+        if ui is not None:
+            click.echo(f"sparklite: Web UI for {sc.applicationId} at {ui.url_with_token or ui.url}", err=True)
+
+    SparkContext._on_start.append(announce)
 
 
 def _absolute_paths(value: str | None, flag: str) -> str | None:

@@ -101,8 +101,12 @@ class Runtime:
                                         settings.get("spark.driver.port"), security, max_workers=256)
         self.driver_address = f"{host}:{port}"
         #: the listener bus, its emitter, the status store, event log and web UI (issue 13)
-        self.observers = Observers(settings, app_id, app_dir, host, bind, security.secret,
-                                   lambda executor_id: self.endpoint.thread_dump(executor_id))
+        try:
+            self.observers = Observers(settings, app_id, app_dir, host, bind, security.secret,
+                                       lambda executor_id: self.endpoint.thread_dump(executor_id))
+        except BaseException:  # e.g. a missing spark.eventLog.dir: fail start-up, leave no server
+            self.server.stop(grace=0)
+            raise
         self.listeners = self.observers.bus
         self.status = self.observers.store
         self.emitter = self.observers.emitter
