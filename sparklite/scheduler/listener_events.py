@@ -67,8 +67,8 @@ class StageInfo:
     failure_reason: str | None = None
     #: the shuffle a map stage writes (not part of Spark's StageInfo)
     shuffle_id: int | None = None
-    #: the partitions this attempt computes (not part of Spark's StageInfo)
-    partitions: tuple[int, ...] = ()
+    #: the partitions this attempt computes (not part of Spark's StageInfo, nor of the event log)
+    partitions: tuple[int, ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)

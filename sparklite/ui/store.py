@@ -232,9 +232,11 @@ class AppStatusStore:
     def on_block_manager_removed(self, e: le.BlockManagerRemoved) -> None:
         with self._lock:
             self.events += 1
-            for rdd in self._rdds.values():
-                for holders in rdd.blocks.values():
-                    holders.pop(e.executor_id, None)
+            for rdd in self._rdds.values():  # its cached blocks died with it
+                for block_id in list(rdd.blocks):
+                    rdd.blocks[block_id].pop(e.executor_id, None)
+                    if not rdd.blocks[block_id]:
+                        del rdd.blocks[block_id]
 
     def _executor(self, executor_id: str, host: str, time: int) -> ExecutorRecord:
         ex = self._executors.get(executor_id)
