@@ -442,7 +442,7 @@ class AppStatusStore:
             if rdd is None:
                 return
             holders = rdd.blocks.setdefault(e.block_id, {})
-            if e.storage_level is None or not (e.memory_size or e.disk_size):
+            if e.storage_level is None:  # dropped (an empty partition is still cached, at 0 bytes)
                 holders.pop(e.executor_id, None)
                 if not holders:
                     del rdd.blocks[e.block_id]
