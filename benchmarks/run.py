@@ -3,11 +3,16 @@
     python benchmarks/run.py                 # every workload at full size (../shared/BASELINES.md)
     python benchmarks/run.py --small         # every workload at 1/20 size, for a quick check
     python benchmarks/run.py W1 W2 --repeat 3
+    python benchmarks/run.py W2 W5 --repeat 5 --baseline /tmp/main-checkout   # overhead vs another tree
 
 Each measurement is a fresh process (start-up included, as BASELINES.md measures), timed from
 outside; the peak memory is of the whole process tree (executors included), sampled every 50 ms.
 The plain-Python and sparklite runs of a workload alternate, and the medians are reported with
 their ratio. Checksums of both sides must agree, or the row says MISMATCH.
+
+``--baseline DIR`` also runs each workload on the sparklite of another checkout (its
+``sparklite`` package imported from DIR, in alternation with this one), and reports this
+checkout's median against the baseline's: the way to measure what a change costs.
 """
 from __future__ import annotations
 
@@ -27,10 +32,14 @@ sys.path.insert(0, str(HERE))
 from workloads import WORKLOADS  # noqa: E402
 
 
-def measure(cmd: list[str], timeout: float) -> tuple[float, float, dict]:
-    """(wall seconds, peak tree RSS MiB, parsed output) of one fresh process."""
+def measure(cmd: list[str], timeout: float, tree: str | None = None) -> tuple[float, float, dict]:
+    """(wall seconds, peak tree RSS MiB, parsed output) of one fresh process; with ``tree``, its
+    ``sparklite`` is imported from that checkout (driver and executors: they start in its cwd)."""
+    env = None
+    if tree is not None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([tree, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tree)
     ps = psutil.Process(proc.pid)
     peak = 0
     deadline = start + timeout
@@ -66,17 +75,21 @@ def main() -> None:
     parser.add_argument("--master", default="local[2]")
     parser.add_argument("--conf", action="append", default=[], help="sparklite config key=value")
     parser.add_argument("--timeout", type=float, default=1800)
+    parser.add_argument("--baseline", metavar="DIR", help="another checkout to compare with, side by side")
     args = parser.parse_args()
+    baseline = os.path.abspath(args.baseline) if args.baseline else None
     scale = args.scale if args.scale is not None else (0.05 if args.small else 1.0)
     script = str(HERE / "workloads.py")
     print(f"scale {scale}, master {args.master}, {os.cpu_count()} cores, {args.repeat} run(s) each\n")
     header = f"{'workload':<5} {'plain s':>8} {'sparklite s':>12} {'ratio':>7} {'plain MiB':>10} {'spk MiB':>9}  checksums"
+    if baseline:
+        header += "   baseline s  vs baseline"
     print(header)
     print("-" * len(header))
     for name in args.workloads:
         name = name.upper()
         subprocess.run([sys.executable, script, name, "prepare", "--scale", str(scale)], check=True)
-        plain, spark, plain_mem, spark_mem = [], [], [], []
+        plain, spark, plain_mem, spark_mem, base = [], [], [], [], []
         sums = set()
         for _ in range(args.repeat):
             w, m, out = measure([sys.executable, script, name, "plain", "--scale", str(scale)], args.timeout)
@@ -86,14 +99,22 @@ def main() -> None:
             cmd = [sys.executable, script, name, "sparklite", "--scale", str(scale), "--master", args.master]
             for pair in args.conf:
                 cmd += ["--conf", pair]
+            if baseline:
+                w, _, out = measure(cmd, args.timeout, baseline)
+                base.append(w)
+                sums.add(out["checksum"])
             w, m, out = measure(cmd, args.timeout)
             spark.append(w)
             spark_mem.append(m)
             sums.add(out["checksum"])
         p, s = statistics.median(plain), statistics.median(spark)
         check = "agree" if len(sums) == 1 else "MISMATCH " + " ".join(sorted(sums))
-        print(f"{name:<5} {p:8.2f} {s:12.2f} {s / p:6.2f}x {max(plain_mem):10.0f} {max(spark_mem):9.0f}  {check}",
-              flush=True)
+        row = f"{name:<5} {p:8.2f} {s:12.2f} {s / p:6.2f}x {max(plain_mem):10.0f} {max(spark_mem):9.0f}  {check}"
+        if baseline:
+            b = statistics.median(base)
+            row += f"   {b:10.2f}  {100 * (s - b) / b:+9.1f}%   (runs: {' '.join(f'{x:.2f}' for x in spark)} vs " \
+                   f"{' '.join(f'{x:.2f}' for x in base)})"
+        print(row, flush=True)
     print("\nratio = sparklite / plain Python (lower is better); W6 is process start to exit.")
 
 
