@@ -183,6 +183,9 @@ class ListenerEmitter:
             if not stage.job_ids:
                 self._complete(key, reason)
         self._job_call_site(job.job_id, pop=True)
+        final = getattr(job, "final_stage", None)
+        if final is not None:  # result stages are never reused: their RDD infos can go
+            self._rdd_infos.pop(final.id, None)
         self._post(le.JobEnd(job.job_id, self._clock(), error is None,
                              None if error is None else f"{type(error).__name__}: {error}"))
 
@@ -231,8 +234,11 @@ class ListenerEmitter:
     @_safe
     def task_ended(self, launch: Any, task_set: Any, state: int, failure: TaskFailure | None,
                    metrics: Any) -> None:
-        self._end_task(launch, task_set, end_reason(state, failure),
-                       None if metrics is None else le.metrics_from_values(metrics))
+        reason = end_reason(state, failure)
+        if reason.kind == "FetchFailed" and reason.executor_id in self._executors:
+            host, port = self._executors[reason.executor_id]
+            reason = replace(reason, host=host, port=port)  # the block manager Spark's log names
+        self._end_task(launch, task_set, reason, None if metrics is None else le.metrics_from_values(metrics))
 
     @_safe
     def task_lost(self, launch: Any, task_set: Any, executor_id: str, reason: str) -> None:

@@ -26,11 +26,8 @@ import hashlib
 import hmac
 import logging
 import socket
-import socketserver
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
 
@@ -73,42 +70,50 @@ def not_found(what: str = "") -> Response:
     return Response(404, f"<html><body><h1>404 Not Found</h1><p>{what}</p></body></html>")
 
 
-class _Server(socketserver.TCPServer):
-    allow_reuse_address = True
-    daemon_threads = True
+def _server_class() -> type:
+    """The socketserver class, made on first use: ``http.server`` and the thread pool are
+    imported on the accept thread, off a SparkContext's start-up path."""
+    import socketserver
 
-    def __init__(self, address: tuple[str, int], handler: type, owner: HttpServer):
-        if ":" in address[0]:
-            self.address_family = socket.AF_INET6
-        self.owner = owner
-        super().__init__(address, handler)
+    class _Server(socketserver.TCPServer):
+        allow_reuse_address = True
 
-    def process_request(self, request: Any, client_address: Any) -> None:
-        owner = self.owner
-        if not owner._slots.acquire(blocking=False):
+        def __init__(self, listening: socket.socket, handler: type, owner: HttpServer):
+            self.address_family = listening.family
+            self.owner = owner
+            super().__init__(listening.getsockname()[:2], handler, bind_and_activate=False)
+            self.socket.close()
+            self.socket = listening  # bound (and listening) by HttpServer on the caller's thread
+            self.server_address = listening.getsockname()
+
+        def process_request(self, request: Any, client_address: Any) -> None:
+            owner = self.owner
+            if not owner._slots.acquire(blocking=False):
+                try:
+                    request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
+                except OSError:
+                    pass
+                self.shutdown_request(request)
+                return
             try:
-                request.sendall(b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n")
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        try:
-            owner._pool.submit(self._handle, request, client_address)
-        except RuntimeError:  # the pool is shutting down
-            owner._slots.release()
-            self.shutdown_request(request)
+                owner._pool.submit(self._handle, request, client_address)
+            except RuntimeError:  # the pool is shutting down
+                owner._slots.release()
+                self.shutdown_request(request)
 
-    def _handle(self, request: Any, client_address: Any) -> None:
-        try:
-            self.finish_request(request, client_address)
-        except Exception:
-            self.handle_error(request, client_address)
-        finally:
-            self.shutdown_request(request)
-            self.owner._slots.release()
+        def _handle(self, request: Any, client_address: Any) -> None:
+            try:
+                self.finish_request(request, client_address)
+            except Exception:
+                self.handle_error(request, client_address)
+            finally:
+                self.shutdown_request(request)
+                self.owner._slots.release()
 
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        log.debug("HTTP request from %s failed", client_address, exc_info=True)
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            log.debug("HTTP request from %s failed", client_address, exc_info=True)
+
+    return _Server
 
 
 class HttpServer:
@@ -119,29 +124,51 @@ class HttpServer:
         self._handler = handler
         self._secret = secret
         self._token = ui_token(secret) if secret else None
-        self._pool = ThreadPoolExecutor(max_workers=max_threads, thread_name_prefix=f"{name}-http")
+        self._max_threads = max_threads
+        self._idle_timeout = idle_timeout
         self._slots = threading.BoundedSemaphore(max_threads + max_pending)
-        request_handler = self._request_handler_class(idle_timeout)
-        self._server = self._bind(host, port, port_retries, request_handler)
+        self._pool: Any = None
+        self._server: Any = None
+        self._ready = threading.Event()
+        # the port is taken here (the URL is known at once); connections wait in the backlog
+        # until the accept thread serves them
+        self._socket = self._bind(host, port, port_retries)
         self.host = host
-        self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2},
-                                        name=f"{name}-http-accept", daemon=True)
+        self.port = self._socket.getsockname()[1]
+        self._thread = threading.Thread(target=self._serve, name=f"{name}-http-accept", daemon=True)
         self._thread.start()
 
-    def _bind(self, host: str, port: int, retries: int, handler: type) -> _Server:
+    def _bind(self, host: str, port: int, retries: int) -> socket.socket:
         attempts = 1 if port == 0 else retries + 1
         last: OSError | None = None
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
         for offset in range(attempts):
+            listening = socket.socket(family, socket.SOCK_STREAM)
             try:
-                return _Server((host, port + offset if port else 0), handler, self)
+                listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listening.bind((host, port + offset if port else 0))
+                listening.listen(128)
+                return listening
             except OSError as exc:
+                listening.close()
                 if exc.errno != errno.EADDRINUSE:
                     raise
                 last = exc
                 log.info("%s: port %d is taken, trying %d", self.name, port + offset, port + offset + 1)
         raise OSError(errno.EADDRINUSE, f"{self.name}: no free port in {port}..{port + retries} "
                                         f"(spark.port.maxRetries): {last}")
+
+    def _serve(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        try:
+            self._pool = ThreadPoolExecutor(max_workers=self._max_threads, thread_name_prefix=f"{self.name}-http")
+            self._server = _server_class()(self._socket, self._request_handler_class(self._idle_timeout), self)
+        finally:
+            self._ready.set()
+        # stop() waits for the loop to notice (also a shutdown asked for before it started):
+        # a short poll keeps a context's stop quick
+        self._server.serve_forever(poll_interval=0.02)
 
     def url(self, host: str | None = None) -> str:
         shown = host or self.host
@@ -150,9 +177,14 @@ class HttpServer:
         return f"http://{shown}:{self.port}"
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._ready.wait(10)
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+        else:
+            self._socket.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ requests
 
@@ -194,6 +226,8 @@ class HttpServer:
         return response
 
     def _request_handler_class(self, idle_timeout: float) -> type:
+        from http.server import BaseHTTPRequestHandler
+
         server = self
 
         class Handler(BaseHTTPRequestHandler):

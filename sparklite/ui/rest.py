@@ -16,12 +16,11 @@ import json
 from typing import Any, Callable
 
 from sparklite.scheduler import listener_events as le
+from sparklite.ui import SPARK_API_VERSION
 from sparklite.ui.format import rest_date
 from sparklite.ui.http_server import Request, Response, not_found
 from sparklite.ui.store import AppStatusStore, ExecutorRecord, JobRecord, RDDRecord, StageRecord, TaskRecord
 
-#: the Spark version the REST API reports for sparklite applications (their API is Spark 4's)
-SPARK_API_VERSION = "4.0.0"
 DEFAULT_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 

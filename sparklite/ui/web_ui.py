@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from sparklite.ui import pages_app, pages_jobs, pages_stages, prometheus, rest
-from sparklite.ui.html import page
+from sparklite.ui import SPARK_API_VERSION
 from sparklite.ui.http_server import Request, Response, not_found
 from sparklite.ui.store import AppStatusStore
+
 
 
 def _int_arg(request: Request, name: str) -> int | None:
@@ -23,7 +23,7 @@ def _int_arg(request: Request, name: str) -> int | None:
 
 
 class AppPages:
-    def __init__(self, store: AppStatusStore, base: str = "", spark_version: str = rest.SPARK_API_VERSION,
+    def __init__(self, store: AppStatusStore, base: str = "", spark_version: str = SPARK_API_VERSION,
                  thread_dump: Callable[[str], str | None] | None = None,
                  logs: Callable[[Request], Response] | None = None, bus: Any = None,
                  prometheus_enabled: bool = True):
@@ -36,12 +36,17 @@ class AppPages:
         self._prometheus = prometheus_enabled
 
     def _page(self, title: str, body: str, active: str, live: bool | None = None) -> Response:
+        from sparklite.ui.html import page
+
         app = self.store.application()
         running = app.end_time is None if live is None else live and app.end_time is None
         return Response(200, page(title, body, self.base, active, app.name, running))
 
     def handle(self, request: Request, path: str) -> Response:
         """``path`` is relative to this application's base (``/jobs/``...)."""
+        # the page modules load on the first request, not with every SparkContext
+        from sparklite.ui import pages_app, pages_jobs, pages_stages, prometheus, rest
+
         route = path.rstrip("/") or "/"
         store, base = self.store, self.base
         if route == "/":
