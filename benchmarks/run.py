@@ -12,7 +12,9 @@ their ratio. Checksums of both sides must agree, or the row says MISMATCH.
 
 ``--baseline DIR`` also runs each workload on the sparklite of another checkout (its
 ``sparklite`` package imported from DIR, in alternation with this one), and reports this
-checkout's median against the baseline's: the way to measure what a change costs.
+checkout's median against the baseline's: the way to measure what a change costs. It also
+reports the CPU seconds (user + system) of both whole process trees, which a shared machine's
+load disturbs much less than wall time.
 """
 from __future__ import annotations
 
@@ -32,9 +34,11 @@ sys.path.insert(0, str(HERE))
 from workloads import WORKLOADS  # noqa: E402
 
 
-def measure(cmd: list[str], timeout: float, tree: str | None = None) -> tuple[float, float, dict]:
-    """(wall seconds, peak tree RSS MiB, parsed output) of one fresh process; with ``tree``, its
-    ``sparklite`` is imported from that checkout (driver and executors: they start in its cwd)."""
+def measure(cmd: list[str], timeout: float, tree: str | None = None) -> tuple[float, float, dict, float]:
+    """(wall seconds, peak tree RSS MiB, parsed output, CPU seconds) of one fresh process; with
+    ``tree``, its ``sparklite`` is imported from that checkout (driver and executors: they start
+    in its cwd). CPU seconds are user + system time of the process and of every descendant it
+    reaped (the executors), from ``wait4``: on a shared machine they move far less than wall time."""
     env = None
     if tree is not None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join([tree, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep))
@@ -43,7 +47,13 @@ def measure(cmd: list[str], timeout: float, tree: str | None = None) -> tuple[fl
     ps = psutil.Process(proc.pid)
     peak = 0
     deadline = start + timeout
-    while proc.poll() is None:
+    cpu = 0.0
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            cpu = usage.ru_utime + usage.ru_stime
+            break
         try:
             procs = [ps] + ps.children(recursive=True)
             rss = 0
@@ -63,7 +73,7 @@ def measure(cmd: list[str], timeout: float, tree: str | None = None) -> tuple[fl
     out, err = proc.communicate()
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return wall, peak / 2**20, json.loads(out.strip().splitlines()[-1])
+    return wall, peak / 2**20, json.loads(out.strip().splitlines()[-1]), cpu
 
 
 def main() -> None:
@@ -83,16 +93,17 @@ def main() -> None:
     print(f"scale {scale}, master {args.master}, {os.cpu_count()} cores, {args.repeat} run(s) each\n")
     header = f"{'workload':<5} {'plain s':>8} {'sparklite s':>12} {'ratio':>7} {'plain MiB':>10} {'spk MiB':>9}  checksums"
     if baseline:
-        header += "   baseline s  vs baseline"
+        header += "   baseline s  vs baseline   spk cpu s  base cpu s  cpu vs base"
     print(header)
     print("-" * len(header))
     for name in args.workloads:
         name = name.upper()
         subprocess.run([sys.executable, script, name, "prepare", "--scale", str(scale)], check=True)
         plain, spark, plain_mem, spark_mem, base = [], [], [], [], []
+        spark_cpu, base_cpu = [], []
         sums = set()
         for _ in range(args.repeat):
-            w, m, out = measure([sys.executable, script, name, "plain", "--scale", str(scale)], args.timeout)
+            w, m, out, _ = measure([sys.executable, script, name, "plain", "--scale", str(scale)], args.timeout)
             plain.append(w)
             plain_mem.append(m)
             sums.add(out["checksum"])
@@ -100,11 +111,13 @@ def main() -> None:
             for pair in args.conf:
                 cmd += ["--conf", pair]
             if baseline:
-                w, _, out = measure(cmd, args.timeout, baseline)
+                w, _, out, c = measure(cmd, args.timeout, baseline)
                 base.append(w)
+                base_cpu.append(c)
                 sums.add(out["checksum"])
-            w, m, out = measure(cmd, args.timeout)
+            w, m, out, c = measure(cmd, args.timeout)
             spark.append(w)
+            spark_cpu.append(c)
             spark_mem.append(m)
             sums.add(out["checksum"])
         p, s = statistics.median(plain), statistics.median(spark)
@@ -112,10 +125,14 @@ def main() -> None:
         row = f"{name:<5} {p:8.2f} {s:12.2f} {s / p:6.2f}x {max(plain_mem):10.0f} {max(spark_mem):9.0f}  {check}"
         if baseline:
             b = statistics.median(base)
-            row += f"   {b:10.2f}  {100 * (s - b) / b:+9.1f}%   (runs: {' '.join(f'{x:.2f}' for x in spark)} vs " \
-                   f"{' '.join(f'{x:.2f}' for x in base)})"
+            sc, bc = statistics.median(spark_cpu), statistics.median(base_cpu)
+            row += f"   {b:10.2f}  {100 * (s - b) / b:+9.1f}%   {sc:9.2f}  {bc:10.2f}  {100 * (sc - bc) / bc:+10.1f}%" \
+                   f"   (runs: {' '.join(f'{x:.2f}' for x in spark)} vs {' '.join(f'{x:.2f}' for x in base)};" \
+                   f" cpu: {' '.join(f'{x:.2f}' for x in spark_cpu)} vs {' '.join(f'{x:.2f}' for x in base_cpu)})"
         print(row, flush=True)
     print("\nratio = sparklite / plain Python (lower is better); W6 is process start to exit.")
+    if baseline:
+        print("cpu s = user + system seconds of the whole process tree (steadier than wall time on a busy machine).")
 
 
 if __name__ == "__main__":
