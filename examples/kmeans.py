@@ -4,8 +4,12 @@ This is an example implementation of KMeans clustering. For more conventional us
 refer to a machine learning library. Input: one point per line, coordinates separated by
 spaces.
 
-    sparklite-submit examples/kmeans.py <file> <k> <convergeDist>
+    sparklite-submit examples/kmeans.py [<file> <k> <convergeDist>]
+
+Without arguments it clusters the bundled examples/data/kmeans_data.txt into 3 clusters,
+until centers move less than 0.0001.
 """
+import os
 import sys
 from typing import List, Tuple
 
@@ -39,9 +43,12 @@ def closestPoint(p: Vector, centers: List[Vector]) -> int:
 
 if __name__ == "__main__":
 
-    if len(sys.argv) != 4:
-        print("Usage: kmeans <file> <k> <convergeDist>", file=sys.stderr)
+    if len(sys.argv) not in (1, 4):
+        print("Usage: kmeans [<file> <k> <convergeDist>]", file=sys.stderr)
         sys.exit(-1)
+    if len(sys.argv) == 1:
+        here = os.path.dirname(os.path.abspath(__file__))
+        sys.argv[1:] = [os.path.join(here, "data", "kmeans_data.txt"), "3", "0.0001"]
 
     sc = SparkContext(appName="PythonKMeans")
     lines = sc.textFile(sys.argv[1])

@@ -5,9 +5,12 @@ This is an example implementation of logistic regression. For more conventional 
 refer to a machine learning library. Input: one point per line, "label f1 f2 ... fD", with
 labels -1 or 1.
 
-    sparklite-submit examples/logistic_regression.py <file> <iterations>
+    sparklite-submit examples/logistic_regression.py [<file> [<iterations>]]
+
+Without arguments it fits the bundled examples/data/lr_data.txt in 5 iterations.
 """
 import math
+import os
 import random
 import sys
 from typing import List, Tuple
@@ -36,13 +39,15 @@ def addVectors(a: List[float], b: List[float]) -> List[float]:
 
 if __name__ == "__main__":
 
-    if len(sys.argv) != 3:
-        print("Usage: logistic_regression <file> <iterations>", file=sys.stderr)
+    if len(sys.argv) > 3:
+        print("Usage: logistic_regression [<file> [<iterations>]]", file=sys.stderr)
         sys.exit(-1)
+    path = sys.argv[1] if len(sys.argv) > 1 else \
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "lr_data.txt")
 
     sc = SparkContext(appName="PythonLR")
-    points = sc.textFile(sys.argv[1]).map(readPoint).cache()
-    iterations = int(sys.argv[2])
+    points = sc.textFile(path).map(readPoint).cache()
+    iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     D = len(points.first()[1])  # number of dimensions
 
     # Initialize w to a random value

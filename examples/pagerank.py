@@ -3,8 +3,11 @@
 This is an example implementation of PageRank. For more conventional use, please refer to
 a graph library. Input file format: one "URL neighbor-URL" pair per line.
 
-    sparklite-submit examples/pagerank.py <file> <iterations>
+    sparklite-submit examples/pagerank.py [<file> [<iterations>]]
+
+Without arguments it ranks the bundled examples/data/pagerank_data.txt for 10 iterations.
 """
+import os
 import re
 import sys
 from operator import add
@@ -28,9 +31,12 @@ def parseNeighbors(urls: str) -> Tuple[str, str]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3:
-        print("Usage: pagerank <file> <iterations>", file=sys.stderr)
+    if len(sys.argv) > 3:
+        print("Usage: pagerank [<file> [<iterations>]]", file=sys.stderr)
         sys.exit(-1)
+    path = sys.argv[1] if len(sys.argv) > 1 else \
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "pagerank_data.txt")
+    iterations = int(sys.argv[2]) if len(sys.argv) > 2 else 10
 
     sc = SparkContext(appName="PythonPageRank")
 
@@ -39,7 +45,7 @@ if __name__ == "__main__":
     #     URL         neighbor URL
     #     URL         neighbor URL
     #     ...
-    lines = sc.textFile(sys.argv[1])
+    lines = sc.textFile(path)
 
     # Loads all URLs from input file and initialize their neighbors.
     links: RDD[Tuple[str, ResultIterable[str]]] = \
@@ -49,7 +55,7 @@ if __name__ == "__main__":
     ranks = links.map(lambda url_neighbors: (url_neighbors[0], 1.0))
 
     # Calculates and updates URL ranks continuously using PageRank algorithm.
-    for iteration in range(int(sys.argv[2])):
+    for iteration in range(iterations):
         # Calculates URL contributions to the rank of other URLs.
         contribs = links.join(ranks).flatMap(lambda url_urls_rank: computeContribs(
             url_urls_rank[1][0], url_urls_rank[1][1]

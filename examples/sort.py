@@ -1,17 +1,22 @@
 """Sort the integers of a text file (whitespace separated), as the PySpark example does.
 
-    sparklite-submit examples/sort.py <file>
+    sparklite-submit examples/sort.py [<file>]
+
+Without a file it sorts the bundled examples/data/numbers.txt.
 """
+import os
 import sys
 
 from sparklite import SparkContext
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        print("Usage: sort <file>", file=sys.stderr)
+    if len(sys.argv) > 2:
+        print("Usage: sort [<file>]", file=sys.stderr)
         sys.exit(-1)
+    path = sys.argv[1] if len(sys.argv) == 2 else \
+        os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "numbers.txt")
     sc = SparkContext(appName="PythonSort")
-    lines = sc.textFile(sys.argv[1], 1)
+    lines = sc.textFile(path, 1)
     sortedCount = lines.flatMap(lambda x: x.split()) \
         .map(lambda x: (int(x), 1)) \
         .sortByKey()

@@ -24,7 +24,9 @@ def render() -> str:
     out = [HEADER]
     for entry in ENTRIES.values():
         out.append("")
-        for line in textwrap.wrap(entry.doc, 78):
+        valid = getattr(entry.parse, "valid", None)
+        doc = entry.doc + (f" Valid: {valid}." if valid and valid != "any" else "")
+        for line in textwrap.wrap(doc, 78):
             out.append(f"# {line}")
         default = entry.default if entry.default is not None else "<unset>"
         out.append(f"# {entry.key} {default}")

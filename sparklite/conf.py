@@ -2,7 +2,9 @@
 
 ``SparkConf()`` starts from the file layers (``conf/sparklite-defaults.conf``,
 then what ``sparklite-submit`` resolved from the cluster file, properties file
-and ``--conf``); values set in code override them. Values are stored as
+and ``--conf``), then the ``spark.*`` system properties set with
+``SparkContext.setSystemProperty`` (as Spark's SparkConf loads Java system
+properties); values set in code override them. Values are stored as
 strings, exactly as PySpark does; validation happens when a SparkContext
 starts (``sparklite.config.Settings``).
 """
@@ -11,6 +13,10 @@ from __future__ import annotations
 from typing import Iterable
 
 from sparklite import config
+
+#: this process's "system properties" (SparkContext.setSystemProperty): a JVM-wide notion in
+#: Spark, so process-wide here; the spark.* ones are defaults of every SparkConf made after
+_system_properties: dict[str, str] = {}
 
 
 class SparkConf:
@@ -26,17 +32,43 @@ class SparkConf:
     """
 
     def __init__(self, loadDefaults: bool = True, _jvm: object = None, _jconf: object = None):
-        self._conf: dict[str, str] = config.load_layers() if loadDefaults else {}
+        self._conf: dict[str, str] = {}
+        #: where each value came from (sparklite-submit --verbose prints it): "code", "--conf"...
+        self._origins: dict[str, str] = {}
+        if loadDefaults:
+            self._conf, self._origins = config.load_layers_with_origins()
+            for key, value in _system_properties.items():
+                if key.startswith("spark."):
+                    self._conf[key] = value
+                    self._origins[key] = "system property"
 
     def set(self, key: str, value: object) -> SparkConf:
         """Set a configuration property."""
+        return self._set(key, value, "code")
+
+    def _set(self, key: str, value: object, origin: str) -> SparkConf:
         self._conf[str(key)] = str(value) if not isinstance(value, bool) else str(value).lower()
+        self._origins[str(key)] = origin
         return self
 
     def setIfMissing(self, key: str, value: object) -> SparkConf:
         if key not in self._conf:
             self.set(key, value)
         return self
+
+    def _origin(self, key: str) -> str:
+        return self._origins.get(key, "code")
+
+    def _describe_origins(self, title: str) -> str:
+        """Every key, its value (secrets masked) and where it came from (submit --verbose)."""
+        from sparklite.redaction import redact
+
+        pairs = sorted(self._conf.items())
+        width = max([len(f"{k}={redact(k, v)}") for k, v in pairs] + [0])
+        lines = [f"{title} (highest first: code > --conf > properties file > cluster file > "
+                 f"defaults file > built-in defaults):"]
+        lines += [f"  {f'{k}={redact(k, v)}':<{width}}  ({self._origin(k)})" for k, v in pairs]
+        return "\n".join(lines)
 
     def setMaster(self, value: str) -> SparkConf:
         return self.set("spark.master", value)
@@ -79,6 +111,7 @@ class SparkConf:
     def _copy(self) -> SparkConf:
         other = SparkConf(loadDefaults=False)
         other._conf = dict(self._conf)
+        other._origins = dict(self._origins)
         return other
 
     def __repr__(self) -> str:

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 #: env var through which sparklite-submit/shell hand their resolved layers to SparkConf
 SUBMIT_CONF_ENV = "SPARKLITE_SUBMIT_CONF"
+#: ... where each of those keys came from (``--conf``, ``properties file F``...), for --verbose
+SUBMIT_ORIGINS_ENV = "SPARKLITE_SUBMIT_ORIGINS"
+#: set by ``sparklite-submit --verbose``: the SparkContext prints its resolved configuration
+SUBMIT_VERBOSE_ENV = "SPARKLITE_SUBMIT_VERBOSE"
 DEFAULTS_FILE = "sparklite-defaults.conf"
 
 _SIZE_UNITS = {"b": 1, "k": 1 << 10, "kb": 1 << 10, "m": 1 << 20, "mb": 1 << 20,
@@ -102,6 +106,16 @@ def _master(text: str) -> str:
     return text
 
 
+def _deploy_mode(text: str) -> str:
+    mode = str(text).strip().lower()
+    if mode == "cluster":
+        raise ValueError("cluster deploy mode is not supported yet: the driver runs in the "
+                         "submitting process (use client)")
+    if mode != "client":
+        raise ValueError(f"unknown deploy mode {text!r} (expected client)")
+    return mode
+
+
 def _log_level(text: str) -> str:
     level = str(text).strip().upper()
     if level not in ("ALL", "DEBUG", "ERROR", "FATAL", "INFO", "OFF", "TRACE", "WARN"):
@@ -140,27 +154,95 @@ def _entry(key: str, parse: Callable[[str], Any], default: str | None, doc: str)
     _entries[key] = ConfigEntry(key, parse, default, doc)
 
 
-def _size(unit: str) -> Callable[[str], int]:
-    return lambda text: parse_size(text, unit)
+def _format_size(n: float) -> str:
+    if n == 0:
+        return "0"
+    for unit, factor in (("g", 1 << 30), ("m", 1 << 20), ("k", 1 << 10)):
+        if n >= factor and n % factor == 0:
+            return f"{int(n // factor)}{unit}"
+    return f"{int(n)}b"
 
 
-def _positive_size(unit: str) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = parse_size(text, unit)
-        if value <= 0:
-            raise ValueError("must be a positive size, e.g. 512m or 2g")
+def _format_time(seconds: float) -> str:
+    if seconds == 0:
+        return "0"
+    if seconds >= 1 and seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{seconds * 1000:g}ms"
+
+
+def _ranged(parse_value: Callable[[str], float], fmt: Callable[[float], str], kind: str,
+            above: float | None, at_least: float | None, at_most: float | None,
+            zero_means: str | None = None) -> Callable[[str], Any]:
+    """A time or size parser that also checks the value's range; ``valid`` says which, for
+    error messages and the template. ``zero_means``: 0 is allowed besides the range, meaning that."""
+    example = "e.g. 512m or 2g" if kind == "size" else "e.g. 10s or 500ms"
+    bounds = []
+    if above == 0:
+        bounds.append(f"a positive {'size' if kind == 'size' else 'duration'}")
+    elif above is not None:
+        bounds.append(f"greater than {fmt(above)}")
+    if at_least is not None:
+        bounds.append(f"at least {fmt(at_least)}")
+    if at_most is not None:
+        bounds.append(f"at most {fmt(at_most)}")
+    valid = " and ".join(bounds) if bounds else "any"
+    if above == 0 and at_most is None:
+        valid += f", {example}"
+    if zero_means:
+        valid = f"0 ({zero_means}), or {valid}"
+
+    def parse(text: str) -> Any:
+        value = parse_value(text)
+        if zero_means and value == 0:
+            return value
+        if (above is not None and value <= above) or (at_least is not None and value < at_least) \
+                or (at_most is not None and value > at_most):
+            raise ValueError(f"must be {valid}")
         return value
 
+    parse.valid = valid  # type: ignore[attr-defined]
+    parse.kind = kind  # type: ignore[attr-defined]
     return parse
 
 
-def _duration(unit: str) -> Callable[[str], float]:
-    return lambda text: parse_duration(text, unit)
+def _size(unit: str, above: float | None = None, at_least: float | None = 0, at_most: float | None = None,
+          zero_means: str | None = None) -> Callable[[str], int]:
+    """A size key (a bare number is in ``unit``), by default any size >= 0."""
+    return _ranged(lambda text: parse_size(text, unit), _format_size, "size", above, at_least, at_most,
+                   zero_means)
+
+
+def _positive_size(unit: str, at_most: float | None = None) -> Callable[[str], int]:
+    return _size(unit, above=0, at_least=None, at_most=at_most)
+
+
+def _duration(unit: str, above: float | None = None, at_least: float | None = 0,
+              at_most: float | None = None) -> Callable[[str], float]:
+    """A time key (a bare number is in ``unit``), by default any duration >= 0."""
+    return _ranged(lambda text: parse_duration(text, unit), _format_time, "time", above, at_least, at_most)
+
+
+def _positive_duration(unit: str) -> Callable[[str], float]:
+    return _duration(unit, above=0, at_least=None)
+
+
+def _port(text: str) -> int:
+    value = _int(text, "a port number (0 picks a free one)")
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a port number between 0 and 65535 (0 picks a free one)")
+    return value
+
+
+#: the largest chunk of bulk data in one gRPC message, whose limit is 4 MiB (rpc.channels.MAX_MESSAGE)
+MAX_CHUNK = 3 << 20
 
 
 # --- application
 _entry("spark.master", _master, None,
-       "Where to run: local, local[N], local[*], or sparklite://host:port. Unset means local[*].")
+       "Where to run: local, local[N], local[*], local[N, maxFailures], local-cluster[N, cores, "
+       "memoryMB] (N executor processes of that size), or sparklite://host:port. Unset means "
+       "local[*].")
 _entry("spark.app.name", str, "sparklite", "Application name shown in logs and the UI.")
 _entry("spark.default.parallelism", _positive_int, None,
        "Default number of partitions for parallelize and for shuffles when numPartitions is not "
@@ -192,14 +274,15 @@ _entry("spark.executor.cores", _positive_int, "1",
 _entry("spark.scheduler.resource.profileMergeConflicts", parse_bool, "false",
        "When the RDDs of one stage carry different ResourceProfiles, merge them (largest amount "
        "of each resource) instead of failing the stage.")
-_entry("spark.barrier.sync.timeout", _duration("s"), "365d",
+_entry("spark.barrier.sync.timeout", _positive_duration("s"), "365d",
        "How long a BarrierTaskContext.barrier()/allGather() call waits for every task of its "
        "stage before failing.")
-_entry("spark.executor.heartbeatInterval", _duration("ms"), "10s",
-       "How often executors report to the driver.")
-_entry("spark.network.timeout", _duration("s"), "120s",
-       "An executor silent for this long is considered lost.")
-_entry("sparklite.executor.startTimeout", _duration("s"), "60s",
+_entry("spark.executor.heartbeatInterval", _positive_duration("ms"), "10s",
+       "How often executors report to the driver; must be less than spark.network.timeout.")
+_entry("spark.network.timeout", _positive_duration("s"), "120s",
+       "An executor silent for this long is considered lost; also the deadline of fetches between "
+       "processes.")
+_entry("sparklite.executor.startTimeout", _positive_duration("s"), "60s",
        "How long a job waits for its first executor before failing. On a standalone cluster that "
        "accepted the application, jobs instead wait for executors as long as it takes (warning "
        "every 15 s), as Spark does when the cluster is busy.")
@@ -210,7 +293,7 @@ _entry("spark.memory.fraction", _fraction, "0.6",
 _entry("spark.memory.storageFraction", _fraction, "0.5",
        "Share of that memory for cached blocks (Arrow bytes; least recently used blocks are "
        "evicted past it).")
-_entry("spark.python.worker.memory", _size("m"), "512m",
+_entry("spark.python.worker.memory", _positive_size("m"), "512m",
        "Memory an aggregation, sort or join buffer may use in a task before it spills sorted runs "
        "to disk; capped by the task's share of the execution memory (spark.executor.memory x "
        "spark.memory.fraction, less what cached blocks use, divided by the executor's cores).")
@@ -223,7 +306,15 @@ _entry("spark.driver.host", str, None,
        "Address executors use to reach the driver. Unset: 127.0.0.1 in local mode; in cluster mode "
        "the local address that routes to the master.")
 _entry("spark.driver.bindAddress", str, None, "Address the driver binds; defaults to spark.driver.host.")
-_entry("spark.driver.port", _non_negative_int, "0", "Driver RPC port; 0 picks a free port.")
+_entry("spark.driver.port", _port, "0", "Driver RPC port; 0 picks a free port.")
+_entry("spark.driver.maxResultSize", _size("b", at_least=1 << 20, zero_means="unlimited"), "1g",
+       "Limit of the total size of the pickled results of one job's tasks (e.g. collect), checked "
+       "as each result arrives and before the driver holds it: past it the job fails naming this "
+       "key. 0 means unlimited.")
+_entry("spark.task.maxDirectResultSize", _positive_size("b", at_most=MAX_CHUNK), "1m",
+       "Task results up to this size (with their accumulator updates) travel to the driver inside "
+       "the task's status; bigger ones wait on the executor's disk until the driver, having checked "
+       "spark.driver.maxResultSize, fetches them in chunks."),
 _entry("spark.authenticate", parse_bool, "false",
        "Require the shared secret on every RPC. Always on in local mode (a secret is generated "
        "per application).")
@@ -248,28 +339,51 @@ _entry("spark.scheduler.minRegisteredResourcesRatio", _fraction, "0.8",
        "job (waiting at most spark.scheduler.maxRegisteredResourcesWaitingTime).")
 _entry("spark.scheduler.maxRegisteredResourcesWaitingTime", _duration("ms"), "30s",
        "Longest wait at start-up for executors of a standalone cluster.")
-_entry("spark.worker.timeout", _duration("s"), "60s",
-       "A worker silent for this long is considered lost by the master.")
+_entry("spark.worker.timeout", _positive_duration("s"), "60s",
+       "A worker silent for this long is considered lost by the master; an application whose "
+       "driver disconnected and did not come back within it is marked FAILED.")
 _entry("spark.worker.ui.port", _non_negative_int, "8081",
        "Port of a worker's log pages (executors' stdout/stderr); taken ports fall through.")
 _entry("spark.worker.cleanup.enabled", parse_bool, "true",
        "Remove the work directories (executor logs) of finished applications after "
        "spark.worker.cleanup.appDataTtl. Differs from Spark: on by default.")
-_entry("spark.worker.cleanup.interval", _duration("s"), "1800s",
+_entry("spark.worker.cleanup.interval", _positive_duration("s"), "1800s",
        "How often a worker looks for finished applications' directories to remove.")
 _entry("spark.worker.cleanup.appDataTtl", _duration("s"), "7d",
        "How long a worker keeps a finished application's directory (its executors' logs).")
-_entry("sparklite.worker.heartbeatInterval", _duration("ms"), "5s",
-       "How often workers report to the master.")
+_entry("sparklite.worker.heartbeatInterval", _positive_duration("ms"), "5s",
+       "How often workers report to the master; must be less than spark.worker.timeout.")
+_entry("spark.deploy.retainedApplications", _positive_int, "200",
+       "Finished and failed applications the master keeps showing; older ones are forgotten.")
 _entry("spark.submit.pyFiles", str, None,
        "Comma-separated .py/.zip/.egg files shipped to executors and importable there (--py-files).")
 _entry("spark.files", str, None,
        "Comma-separated files shipped to executors, readable through SparkFiles.get (--files).")
+_entry("spark.archives", str, None,
+       "Comma-separated archives (.zip, .jar, .tar.gz, .tgz, .tar) unpacked on every executor, "
+       "each into SparkFiles.get(<file name>), or SparkFiles.get(<alias>) for path#alias "
+       "(--archives).")
+_entry("spark.submit.deployMode", _deploy_mode, "client",
+       "Where the driver runs: client (this process; the only mode so far).")
+_entry("spark.driver.memory", _positive_size("m"), "1g",
+       "Memory of the driver (--driver-memory). Recorded only: the driver is the Python process "
+       "that runs the script, which no setting can resize after it started.")
+_entry("spark.python.profile", parse_bool, "false",
+       "Profile every task with cProfile on the executors; sc.show_profiles() prints the "
+       "statistics merged per RDD, sc.dump_profiles(dir) writes rdd_<id>.pstats files.")
+_entry("spark.python.profile.dump", str, None,
+       "With spark.python.profile: a directory the profiles are dumped to when the context stops.")
+# --- sparklite.sql (DataFrames of files)
+_entry("spark.sql.files.maxPartitionBytes", _positive_size("b"), "128m",
+       "Most bytes of Parquet row groups one read task takes (a bigger file is read by several "
+       "tasks, one run of row groups each).")
 # --- shuffle
 _entry("sparklite.shuffle.forceRemoteFetch", parse_bool, "false",
        "Fetch every shuffle segment through the owning executor's gRPC block service, even on "
        "the same host (exercises the network path on one machine).")
-_entry("sparklite.shuffle.fetchChunkSize", _size("b"), "1m", "Chunk size of streamed shuffle fetches.")
+_entry("sparklite.shuffle.fetchChunkSize", _positive_size("b", at_most=MAX_CHUNK), "1m",
+       "Chunk size of streamed transfers between processes: shuffle segments, cached blocks and "
+       "task results.")
 _entry("sparklite.shuffle.batchSize", _positive_int, "8192",
        "Records per pickled frame in shuffle files.")
 # --- console
@@ -326,19 +440,25 @@ class Settings:
     """A validated, typed, read-only view of a string config map.
 
     Construct it once per application: every known key present in the map is
-    parsed immediately, so a malformed value fails at start-up naming its key.
+    parsed immediately (with its range), and the relations between keys are
+    checked (config_checks.py), so a bad value fails at start-up naming its key.
     """
 
     def __init__(self, raw: Mapping[str, str], warn_unknown: bool = True):
+        from sparklite.config_checks import UNSUPPORTED, check_relations, warn_unsupported
+
         self._raw = dict(raw)
         self._parsed: dict[str, Any] = {}
         for key, value in self._raw.items():
             entry = _entries.get(key)
             if entry is None:
-                if warn_unknown:
+                if warn_unknown and key not in UNSUPPORTED:
                     _warn_unknown(key)
                 continue
             self._parsed[key] = _parse(entry, value)
+        check_relations(self.get, self._raw, ConfigError)
+        if warn_unknown:
+            warn_unsupported(self._raw)
 
     def get(self, key: str) -> Any:
         if key in self._parsed:
@@ -368,10 +488,11 @@ def _warn_unknown(key: str) -> None:
 
     Any ``spark.*`` key is legal (Spark passes unknown ones through to user code and
     Hadoop), so only one that nearly matches a known key is reported; an unknown
-    ``sparklite.*`` key is always reported, as nothing else reads them.
+    ``sparklite.*`` key is always reported, as nothing else reads them (except the
+    ``sparklite.fs.*`` pass-through of fsspec options).
     """
-    if key in _warned or key.startswith("sparklite.test."):
-        return
+    if key in _warned or key.startswith(("sparklite.test.", "sparklite.fs.")):
+        return  # sparklite.fs.<protocol>.<option>: any fsspec option (filesystems.py)
     close = difflib.get_close_matches(key, list(_entries), n=1, cutoff=0.85)
     if key.startswith("sparklite."):
         hint = f"; did you mean {close[0]}?" if close else ""
@@ -398,28 +519,47 @@ def read_properties(path: str | os.PathLike[str]) -> dict[str, str]:
     p = pathlib.Path(path)
     if not p.is_file():
         raise ConfigError(f"properties file not found: {p}")
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read properties file {p}: {exc.strerror or exc}") from None
     props: dict[str, str] = {}
-    for lineno, line in enumerate(p.read_text(encoding="utf-8").splitlines(), 1):
+    for lineno, raw_line in enumerate(data.splitlines(), 1):
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{p}:{lineno}: not UTF-8 text (byte 0x{raw_line[exc.start]:02x} at column "
+                              f"{exc.start + 1}); config files must be UTF-8") from None
+        if lineno == 1:
+            line = line.lstrip("\ufeff")  # a UTF-8 byte order mark
         text = line.strip()
         if not text or text.startswith("#") or text.startswith("!"):
             continue
         m = re.match(r"([^\s=:]+)\s*[=:\s]\s*(.*)$", text)
         if not m:
-            raise ConfigError(f"{p}:{lineno}: cannot parse line {line!r} (expected 'key value')")
+            shown = line if len(line) <= 80 else line[:77] + "..."
+            raise ConfigError(f"{p}:{lineno}: cannot parse line {shown!r} (expected 'key value' or "
+                              f"'key=value')")
         props[m.group(1)] = m.group(2).strip()
     return props
 
 
 def conf_dir() -> pathlib.Path | None:
-    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else the checkout's conf/."""
+    """Where sparklite-defaults.conf and clusters/ live: $SPARKLITE_CONF_DIR, else
+    $SPARKLITE_HOME/conf, else the checkout's conf/, else the copy an installed (non-editable)
+    sparklite ships as package data (``sparklite/_conf``, made by setup.py's build hook)."""
     env = os.environ.get("SPARKLITE_CONF_DIR")
     if env:
         return pathlib.Path(env)
     home = os.environ.get("SPARKLITE_HOME")
     if home:
         return pathlib.Path(home) / "conf"
-    checkout = pathlib.Path(__file__).resolve().parents[1] / "conf"
-    return checkout if checkout.is_dir() else None
+    package = pathlib.Path(__file__).resolve().parent
+    checkout = package.parent / "conf"
+    if checkout.is_dir() and (checkout / "clusters").is_dir():
+        return checkout
+    packaged = package / "_conf"
+    return packaged if packaged.is_dir() else None
 
 
 def defaults_file_layer() -> dict[str, str]:
@@ -444,9 +584,22 @@ def submit_layer() -> dict[str, str]:
 
 def load_layers() -> dict[str, str]:
     """Every file-based layer merged in precedence order (code-set values go on top later)."""
+    return load_layers_with_origins()[0]
+
+
+def load_layers_with_origins() -> tuple[dict[str, str], dict[str, str]]:
+    """``load_layers()`` and, per key, where its value came from."""
     merged = defaults_file_layer()
-    merged.update(submit_layer())
-    return merged
+    directory = conf_dir()
+    origins = dict.fromkeys(merged, f"defaults file {directory / DEFAULTS_FILE}" if directory else "defaults file")
+    submitted = submit_layer()
+    merged.update(submitted)
+    try:
+        told = json.loads(os.environ.get(SUBMIT_ORIGINS_ENV) or "{}")
+    except ValueError:
+        told = {}
+    origins.update({k: str(told.get(k, "sparklite-submit")) for k in submitted})
+    return merged, origins
 
 
 def iter_documented_keys(template_text: str) -> Iterable[str]:

@@ -25,16 +25,19 @@ import sparklite
 from sparklite import callsite, exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.conf import SparkConf
-from sparklite.config import Settings
+from sparklite.config import SUBMIT_VERBOSE_ENV, Settings
 from sparklite.context_io import InputMixin
 from sparklite.context_jobs import JobsMixin
+from sparklite.context_profiles import ProfilesMixin
+from sparklite.context_system import SystemPropertiesMixin
 from sparklite.context_shared import SharedVariablesMixin
 from sparklite.errors import ContextStoppedError
 from sparklite.files import DEPENDENCIES_PROPERTY, FileRegistry
+from sparklite.filesystems import storage_options
 from sparklite.logs import configure_logging, set_level
 from sparklite.rdd.rdd import RDD
 from sparklite.rpc.security import local_security
-from sparklite.scheduler.master_url import LocalMaster, parse_master
+from sparklite.scheduler.master_url import LocalMaster, local_cluster_defaults, parse_master
 from sparklite.storage.blob_store import BlobStore
 
 if TYPE_CHECKING:
@@ -44,14 +47,16 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 
-class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
+class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, SystemPropertiesMixin):
     """Main entry point for sparklite functionality.
 
     Parameters
     ----------
     master : str, optional
-        ``local``, ``local[N]``, ``local[*]`` or ``sparklite://host:port``. Defaults to the
-        ``spark.master`` setting, else ``local[*]``.
+        ``local``, ``local[N]``, ``local[*]``, ``local[N, maxFailures]``,
+        ``local-cluster[N, cores, memoryMB]`` (N executor processes of ``cores`` slots and
+        ``memoryMB`` each, as PySpark's tests use) or ``sparklite://host:port``. Defaults
+        to the ``spark.master`` setting, else ``local[*]``.
     appName : str, optional
         A name for the application.
     conf : SparkConf, optional
@@ -87,7 +92,11 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             conf.setSparkHome(sparkHome)
         for key, value in (environment or {}).items():
             conf.setExecutorEnv(key, value)
-        conf.setIfMissing("spark.master", "local[*]")
+        if conf.get("spark.master") is None:
+            conf._set("spark.master", "local[*]", "default")
+        for key, value in local_cluster_defaults(conf.get("spark.master")).items():
+            if conf.get(key) is None:
+                conf._set(key, value, "local-cluster master")
         settings = Settings(dict(conf.getAll()))
         with SparkContext._lock:
             active = SparkContext._active_spark_context
@@ -102,6 +111,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             self.addPyFile(path)
         for path in _listed(settings.get("spark.files")):
             self.addFile(path)
+        for path in _listed(settings.get("spark.archives")):
+            self.addArchive(path)
 
     def _start(self, conf: SparkConf, settings: Settings) -> None:
         from sparklite.scheduler.runtime import Runtime
@@ -112,6 +123,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self.master: str = settings.get("spark.master")
         self.appName: str = settings.get("spark.app.name")
         self.sparkHome = conf.get("spark.home")
+        #: PySpark's attributes: executor environment variables, the Python executors run
+        self.environment = {k[len("spark.executorEnv."):]: v for k, v in conf.getAll()
+                            if k.startswith("spark.executorEnv.")}
+        import sys
+
+        self.pythonExec = sys.executable  # executors run the driver's interpreter
+        self.pythonVer = "%d.%d" % sys.version_info[:2]
         self._start_time = int(time.time() * 1000)
         self._counters = {name: itertools.count() for name in
                           ("rdd", "shuffle", "broadcast", "accumulator", "resource_profile", "file")}
@@ -120,6 +138,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
         self._blob_store = BlobStore()
         self._accumulators = AccumulatorRegistry(lambda: self._next("accumulator"))
         self._checkpoint_dir: str | None = None
+        #: fsspec options per protocol (spark.hadoop.fs.s3a.*, sparklite.fs.*): filesystems.py
+        self._fs_options = storage_options(settings.raw())
         #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
         self._persistent_rdds: dict[int, RDD[Any]] = {}
         self._checkpoint_lock = threading.RLock()
@@ -152,7 +172,15 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             raise
         self._stopped = False
         if settings.get("spark.logConf"):
-            log.info("sparklite config:\n%s", conf.toDebugString())
+            from sparklite.redaction import redacted_lines
+
+            log.info("sparklite config:\n%s", "\n".join(redacted_lines(dict(conf.getAll()))))
+        if os.environ.get(SUBMIT_VERBOSE_ENV):
+            import sys
+
+            print(conf._describe_origins(f"Resolved configuration of {self._app_id}"), file=sys.stderr,
+                  flush=True)
+        self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
         exit_hooks.stop_at_exit(self)
         for hook in list(SparkContext._on_start):
@@ -205,9 +233,19 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
             if SparkContext._active_spark_context is self:
                 SparkContext._active_spark_context = None
             last = SparkContext._active_spark_context is None
+        try:
+            self._dump_profiles_at_stop()
+        except OSError as exc:
+            log.warning("spark.python.profile.dump: could not write the profiles: %s", exc)
         self._finalizer()
         if last:
             exit_hooks.restore_sigterm()
+
+    def _ending_with_error(self, why: str) -> None:
+        """The driver program is ending with an error: a standalone master will show the
+        application FAILED, not FINISHED, once it stops."""
+        if not self._stopped:
+            self._runtime.ending_with_error = why
 
     def __enter__(self) -> SparkContext:
         return self
@@ -436,6 +474,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
 
     def _job_properties(self) -> dict[str, str]:
         properties = dict(self._local_properties())
+        properties.update(self._profile_properties())
         dependencies = self._files.dependencies_property()
         if dependencies is not None:
             properties[DEPENDENCIES_PROPERTY] = dependencies
@@ -460,7 +499,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin):
                                  f"Total number of partitions: {total}")
         unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
         results = self._runtime.run_job(rdd, func, unique, self._job_properties(), callsite.capture())
-        checkpoint_after_job(self, rdd)
+        from sparklite.filesystems import options_of
+
+        with options_of(self):
+            checkpoint_after_job(self, rdd)
         if len(unique) == len(requested):
             return results
         by_partition = dict(zip(unique, results))

@@ -242,8 +242,11 @@ class InputMixin(HadoopInputMixin):
         >>> sc.parallelize([1, 2, 3, 4]).mapPartitions(func).collect()
         [100, 200, 300, 400]
         """
+        from sparklite.filesystems import options_of
+
         self._assert_alive()
-        self._files.add_file(path, recursive)
+        with options_of(self):
+            self._files.add_file(path, recursive)
 
     def addPyFile(self: SparkContext, path: str) -> None:
         """Add a .py or .zip dependency for all tasks to be executed on this
@@ -265,17 +268,87 @@ class InputMixin(HadoopInputMixin):
         >>> sc.parallelize([1, 2]).map(lambda x: __import__("addpyfile_demo").triple(x)).collect()
         [3, 6]
         """
+        from sparklite.filesystems import options_of
+
         self._assert_alive()
-        self._files.add_py_file(path)
+        with options_of(self):
+            self._files.add_py_file(path)
 
     @property
     def listFiles(self: SparkContext) -> list[str]:
-        """Returns a list of file paths that are added to resources.
+        """Returns a list of file paths that are added to resources, as URIs
+        (``file:/...`` for local files), as PySpark lists them.
 
         >>> isinstance(sc.listFiles, list)
         True
         """
         return self._files.sources()
+
+    def addArchive(self: SparkContext, path: str) -> None:
+        """Add an archive to be downloaded with this Spark job on every node.
+        The `path` passed can be either a local file, a file in HDFS
+        (or other fsspec-supported filesystems), or an HTTP, HTTPS or
+        FTP URI.
+
+        To access the file in Spark jobs, use :meth:`SparkFiles.get` with the
+        filename to find its download/unpacked location. The given path should
+        be one of .zip, .tar, .tar.gz, .tgz and .jar; ``path#alias`` unpacks it into
+        a directory named ``alias`` (``SparkFiles.get("alias")``), the way a packed
+        virtualenv is shipped (``venv.tar.gz#environment``).
+
+        Parameters
+        ----------
+        path : str
+            can be either a local file, a file in HDFS (or other fsspec-supported
+            filesystems), or an HTTP, HTTPS or FTP URI. To access the file in Spark jobs,
+            use :meth:`SparkFiles.get` to find its download location.
+
+        See Also
+        --------
+        :meth:`SparkContext.listArchives`
+        :meth:`SparkFiles.get`
+
+        Notes
+        -----
+        A path can be added only once. Subsequent additions of the same path are ignored.
+        Differs from PySpark: executors keep running sparklite's own interpreter, so a
+        packed virtualenv's ``bin/python`` is not used to run tasks (its files are there).
+
+        Examples
+        --------
+        >>> import os, tempfile, zipfile
+        >>> from sparklite import SparkFiles
+        >>> d = tempfile.mkdtemp()
+        >>> with open(os.path.join(d, "test.txt"), "w") as f:
+        ...     _ = f.write("100")
+        >>> zip_path = os.path.join(d, "test1.zip")
+        >>> with zipfile.ZipFile(zip_path, "w") as z:
+        ...     z.write(os.path.join(d, "test.txt"), "test.txt")
+        >>> sc.addArchive(zip_path)
+        >>> sc.listArchives == ["file:" + zip_path]
+        True
+        >>> def func(iterator):
+        ...     with open(os.path.join(SparkFiles.get("test1.zip"), "test.txt")) as f:
+        ...         mul = int(f.readline())
+        ...         return [x * mul for x in iterator]
+        >>> sc.parallelize([1, 2, 3, 4]).mapPartitions(func).collect()
+        [100, 200, 300, 400]
+        """
+        from sparklite.filesystems import options_of
+
+        self._assert_alive()
+        with options_of(self):
+            self._files.add_archive(path)
+
+    @property
+    def listArchives(self: SparkContext) -> list[str]:
+        """Returns a list of archive paths that are added to resources, as URIs (with their
+        ``#alias`` fragment when one was given).
+
+        >>> isinstance(sc.listArchives, list)
+        True
+        """
+        return self._files.archive_sources()
 
     def setCheckpointDir(self: SparkContext, dirName: str) -> None:
         """Set the directory under which RDDs are going to be checkpointed. The
@@ -283,6 +356,8 @@ class InputMixin(HadoopInputMixin):
         every executor can reach; a local path in local mode).
 
         A fresh subdirectory (a UUID) is made under it for this application.
+        :meth:`getCheckpointDir` reports it as a URI with its scheme, as PySpark does
+        (``file:/tmp/...`` for a local path).
 
         Parameters
         ----------
@@ -295,22 +370,24 @@ class InputMixin(HadoopInputMixin):
         >>> import tempfile
         >>> d = tempfile.mkdtemp()
         >>> sc.setCheckpointDir(d)
-        >>> sc.getCheckpointDir().startswith(d)
+        >>> sc.getCheckpointDir().startswith("file:" + d + "/")
         True
         >>> import shutil; shutil.rmtree(d); sc._checkpoint_dir = None
         """
         import uuid
 
-        import fsspec.core
+        from sparklite.filesystems import hadoop_uri, options_of, url_to_fs
 
-        fs, fspath = fsspec.core.url_to_fs(str(dirName))
-        full = f"{fspath.rstrip('/')}/{uuid.uuid4()}"
-        fs.makedirs(full, exist_ok=True)
-        self._checkpoint_dir = fs.unstrip_protocol(full) if "://" in str(dirName) else full
+        with options_of(self):
+            fs, fspath = url_to_fs(str(dirName))
+            full = f"{fspath.rstrip('/')}/{uuid.uuid4()}"
+            fs.makedirs(full, exist_ok=True)
+        self._checkpoint_dir = hadoop_uri(fs, full)
 
     def getCheckpointDir(self: SparkContext) -> str | None:
-        """Return the directory where RDDs are checkpointed. Returns None if no
-        checkpoint directory has been set.
+        """Return the directory where RDDs are checkpointed, as a URI with its scheme
+        (``file:/...`` for a local directory). Returns None if no checkpoint directory has
+        been set.
 
         >>> sc.getCheckpointDir() is None
         True

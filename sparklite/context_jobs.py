@@ -1,11 +1,35 @@
-"""Local properties and job groups of SparkContext (mixin): what jobs started by a thread carry,
-and cancelling them (PySpark's setJobGroup / cancelJobGroup / cancelAllJobs)."""
+"""Local properties, job groups and job tags of SparkContext (mixin): what jobs started by a
+thread carry, and cancelling them (PySpark's setJobGroup / cancelJobGroup / addJobTag /
+cancelJobsWithTag / cancelAllJobs).
+
+Everything here is per thread, as in PySpark: a thread made with
+:class:`sparklite.InheritableThread` starts with a copy of its creator's properties,
+job group and tags included. Tags are kept, as Spark keeps them, in the local property
+``spark.job.tags`` (comma-separated), so they travel with each job to the scheduler.
+"""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from sparklite.context import SparkContext
+
+#: the local property holding a thread's job tags (Spark's SparkContext.SPARK_JOB_TAGS)
+JOB_TAGS_PROPERTY = "spark.job.tags"
+
+
+def job_tags_of(properties: dict[str, str]) -> set[str]:
+    """The tags a job's local properties carry."""
+    return {t for t in (properties.get(JOB_TAGS_PROPERTY) or "").split(",") if t}
+
+
+def _check_tag(tag: str) -> None:
+    if not isinstance(tag, str):
+        raise TypeError(f"a job tag must be a str, got {type(tag).__name__}")
+    if "," in tag:
+        raise ValueError("Spark job tag cannot contain ','.")
+    if not tag:
+        raise ValueError("Spark job tag cannot be an empty string.")
 
 
 class JobsMixin:
@@ -88,6 +112,99 @@ class JobsMixin:
         >>> sc.setInterruptOnCancel(False)
         """
         self.setLocalProperty("spark.job.interruptOnCancel", str(bool(interruptOnCancel)).lower())
+
+    def addJobTag(self: SparkContext, tag: str) -> None:
+        """Add a tag to be assigned to all the jobs started by this thread.
+
+        Parameters
+        ----------
+        tag : str
+            The tag to be added. Cannot contain ',' (comma) character.
+
+        See Also
+        --------
+        :meth:`SparkContext.removeJobTag`
+        :meth:`SparkContext.getJobTags`
+        :meth:`SparkContext.clearJobTags`
+        :meth:`SparkContext.cancelJobsWithTag`
+
+        Examples
+        --------
+        >>> sc.addJobTag("job_to_cancel")
+        >>> sorted(sc.getJobTags())
+        ['job_to_cancel']
+        >>> sc.clearJobTags()
+        """
+        _check_tag(tag)
+        tags = self.getJobTags() | {tag}
+        self.setLocalProperty(JOB_TAGS_PROPERTY, ",".join(sorted(tags)))
+
+    def removeJobTag(self: SparkContext, tag: str) -> None:
+        """Remove a tag previously added to be assigned to all the jobs started by this thread.
+        Noop if such a tag was not added earlier.
+
+        Parameters
+        ----------
+        tag : str
+            The tag to be removed. Cannot contain ',' (comma) character.
+
+        Examples
+        --------
+        >>> sc.addJobTag("job_to_cancel1")
+        >>> sc.addJobTag("job_to_cancel2")
+        >>> sc.removeJobTag("job_to_cancel1")
+        >>> sorted(sc.getJobTags())
+        ['job_to_cancel2']
+        >>> sc.clearJobTags()
+        """
+        _check_tag(tag)
+        tags = self.getJobTags() - {tag}
+        self.setLocalProperty(JOB_TAGS_PROPERTY, ",".join(sorted(tags)) if tags else None)
+
+    def getJobTags(self: SparkContext) -> set[str]:
+        """Get the tags that are currently set to be assigned to all the jobs started by this
+        thread.
+
+        Returns
+        -------
+        set of str
+            the tags that are currently set to be assigned to all the jobs started by this thread.
+
+        Examples
+        --------
+        >>> sc.getJobTags()
+        set()
+        """
+        return job_tags_of(self._local_properties())
+
+    def clearJobTags(self: SparkContext) -> None:
+        """Clear the current thread's job tags.
+
+        Examples
+        --------
+        >>> sc.addJobTag("job_to_cancel")
+        >>> sc.clearJobTags()
+        >>> sc.getJobTags()
+        set()
+        """
+        self.setLocalProperty(JOB_TAGS_PROPERTY, None)
+
+    def cancelJobsWithTag(self: SparkContext, tag: str) -> None:
+        """Cancel active jobs that have the specified tag. See
+        :meth:`SparkContext.addJobTag`.
+
+        Parameters
+        ----------
+        tag : str
+            The tag to be cancelled. Cannot contain ',' (comma) character.
+
+        Examples
+        --------
+        >>> sc.cancelJobsWithTag("no-job-has-this-tag")
+        """
+        _check_tag(tag)
+        self._assert_alive()
+        self._runtime.cancel_jobs_with_tag(tag, f"part of cancelled job tags {tag}")
 
     def cancelJobGroup(self: SparkContext, groupId: str) -> None:
         """Cancel active jobs for the specified group. See :meth:`SparkContext.setJobGroup`

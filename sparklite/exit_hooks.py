@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import signal
+import sys
 import threading
 import weakref
 from typing import Any
@@ -37,7 +38,19 @@ def stop_at_exit(context: Any) -> None:
 def _stop(ref: weakref.ref) -> None:
     context = ref()
     if context is not None:
+        error = uncaught_error()
+        if error is not None:
+            context._ending_with_error(error)
         context.stop()
+
+
+def uncaught_error() -> str | None:
+    """What the interpreter is exiting over, if it printed an uncaught exception (it then
+    sets ``sys.last_value``; SystemExit never sets it)."""
+    exc = getattr(sys, "last_exc", None) or getattr(sys, "last_value", None)
+    if exc is None:
+        return None
+    return f"{type(exc).__name__}: {exc}"[:500]
 
 
 def _on_sigterm(signum: int, frame: Any) -> None:

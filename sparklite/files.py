@@ -1,4 +1,4 @@
-"""SparkFiles: files shipped to every executor with ``SparkContext.addFile``/``addPyFile``.
+"""SparkFiles: files shipped to every executor with ``SparkContext.addFile``/``addPyFile``/``addArchive``.
 
 Driver side (:class:`FileRegistry`): ``addFile`` reads the file (any fsspec
 URL; a directory with ``recursive=True``) once, keeps its bytes in the
@@ -11,6 +11,12 @@ have yet are fetched over the driver's authenticated ``FetchBlob`` RPC and
 written (atomically) under the executor's SparkFiles root; ``addPyFile``
 entries are put on ``sys.path`` (the root itself for ``.py`` files, the
 archive for ``.zip``/``.egg``/``.jar``), so tasks can import them.
+
+Archives (``addArchive``, ``--archives``, ``spark.archives``: ``.zip``, ``.jar``,
+``.tar.gz``, ``.tgz``, ``.tar``) are unpacked into a directory of the SparkFiles
+root named after the archive, or after the ``#alias`` fragment of
+``path#alias`` (``venv.tar.gz#environment`` -> ``SparkFiles.get("environment")``),
+on the driver and on every executor, before a task that needs them runs.
 
 Bytes are held in the driver's memory for the application's life: addFile is
 meant for dependencies and side files, not for data sets (use textFile...).
@@ -31,6 +37,8 @@ from typing import Any, Callable, ClassVar
 DEPENDENCIES_PROPERTY = "sparklite.internal.dependencies"
 #: addPyFile archives that go on sys.path themselves
 PACKAGE_EXTENSIONS = (".zip", ".egg", ".jar")
+#: addArchive formats: file name ending -> how to unpack it
+ARCHIVE_FORMATS = {".zip": "zip", ".jar": "zip", ".tar.gz": "tar", ".tgz": "tar", ".tar": "tar"}
 
 
 class SparkFiles:
@@ -119,17 +127,24 @@ class FileRegistry:
         self._files: dict[str, str] = {}
         #: top-level name -> the path it was added from
         self._sources: dict[str, str] = {}
+        #: directory name -> (blob key, format) of each archive
+        self._archives: dict[str, tuple[str, str]] = {}
+        #: directory name -> the URI listArchives reports
+        self._archive_sources: dict[str, str] = {}
         self._py_files: list[str] = []
         self._on_driver_path = False
         self._lock = threading.Lock()
 
     def add_file(self, path: str, recursive: bool = False) -> str:
         """Ship ``path`` to every executor; returns the name to give ``SparkFiles.get``."""
-        import fsspec.core
+        from sparklite.filesystems import url_to_fs
 
-        fs, fspath = fsspec.core.url_to_fs(str(path))
+        fs, fspath = url_to_fs(str(path))
         name = os.path.basename(fspath.rstrip("/"))
         with self._lock:
+            if name in self._archives:
+                raise ValueError(f"{name} is already the directory of an archive added with "
+                                 f"addArchive ({self._archive_sources[name]})")
             known = self._sources.get(name)
             if known == str(path):
                 return name  # as Spark: adding the same path again is a no-op
@@ -169,16 +184,53 @@ class FileRegistry:
                 sys.path.insert(1, entry)
         importlib.invalidate_caches()
 
-    def sources(self) -> list[str]:
+    def add_archive(self, path: str) -> str:
+        """Ship an archive to every executor, unpacked; returns its directory's name."""
+        from sparklite.filesystems import hadoop_uri, url_to_fs
+
+        location, _, alias = str(path).partition("#")
+        fs, fspath = url_to_fs(location)
+        filename = os.path.basename(fspath.rstrip("/"))
+        kind = archive_format(filename)
+        name = alias or filename
+        if not name or "/" in name or name in (".", ".."):
+            raise ValueError(f"addArchive: {alias!r} cannot name a directory (in {path})")
+        uri = hadoop_uri(fs, fspath) + (f"#{alias}" if alias else "")
         with self._lock:
-            return list(self._sources.values())
+            known = self._archive_sources.get(name)
+            if known == uri:
+                return name  # as Spark: adding the same archive again is a no-op
+            if known is not None or name in self._sources:
+                raise ValueError(f"addArchive: {name} was already added from "
+                                 f"{known or self._sources[name]}; use path#alias to give {path} "
+                                 f"another directory name")
+        if not fs.isfile(fspath):
+            raise FileNotFoundError(f"addArchive: {location} does not exist or is not a file")
+        data = fs.cat_file(fspath)
+        with self._lock:
+            key = f"archive_{self._next_id()}_{name}"
+            self._blob_store.put(key, data)
+            unpack_archive(data, kind, os.path.join(self.root, name))
+            self._archives[name] = (key, kind)
+            self._archive_sources[name] = uri
+        return name
+
+    def sources(self) -> list[str]:
+        """What listFiles reports: the URIs of the files added (``file:/...`` for local ones)."""
+        with self._lock:
+            return [_as_uri(p) for p in self._sources.values()]
+
+    def archive_sources(self) -> list[str]:
+        with self._lock:
+            return list(self._archive_sources.values())
 
     def dependencies_property(self) -> str | None:
         """What tasks must install before they run (None when nothing was added)."""
         with self._lock:
-            if not self._files:
+            if not self._files and not self._archives:
                 return None
-            return json.dumps({"files": self._files, "pyFiles": self._py_files}, sort_keys=True)
+            return json.dumps({"files": self._files, "pyFiles": self._py_files,
+                               "archives": self._archives}, sort_keys=True)
 
 
 class ExecutorFiles:
@@ -203,6 +255,10 @@ class ExecutorFiles:
                 if self._installed.get(rel) != key:
                     write_atomically(os.path.join(self.root, rel), self._fetch_blob(key))
                     self._installed[rel] = key
+            for name, (key, kind) in wanted.get("archives", {}).items():
+                if self._installed.get(f"archive:{name}") != key:
+                    unpack_archive(self._fetch_blob(key), kind, os.path.join(self.root, name))
+                    self._installed[f"archive:{name}"] = key
             entries = [self.root] if wanted["pyFiles"] else []
             entries += [os.path.join(self.root, n) for n in wanted["pyFiles"]
                         if n.lower().endswith(PACKAGE_EXTENSIONS)]
@@ -215,6 +271,68 @@ class ExecutorFiles:
             if added:
                 importlib.invalidate_caches()
             self._last_spec = spec
+
+
+def _as_uri(path: str) -> str:
+    if "://" in path or path.startswith("file:"):
+        return path
+    return "file:" + os.path.abspath(os.path.expanduser(path))
+
+
+def archive_format(filename: str) -> str:
+    """``zip`` or ``tar`` for a file name addArchive accepts; ValueError otherwise."""
+    lowered = filename.lower()
+    for ending, kind in ARCHIVE_FORMATS.items():
+        if lowered.endswith(ending):
+            return kind
+    raise ValueError(f"addArchive: {filename} is not an archive sparklite can unpack (use "
+                     f"{', '.join(ARCHIVE_FORMATS)})")
+
+
+def unpack_archive(data: bytes, kind: str, target: str) -> None:
+    """Unpack an archive's bytes into the directory ``target`` (replacing it atomically).
+
+    Members that would land outside ``target`` (absolute paths, ``..``, links leaving
+    it) are refused, as Python's ``data`` extraction filter does.
+    """
+    import io
+    import shutil
+    import tarfile
+    import tempfile
+    import zipfile
+
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".unpack-", dir=parent)
+    try:
+        if kind == "zip":
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                for member in archive.namelist():
+                    _check_member(staging, member)
+                archive.extractall(staging)
+        else:
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as archive:
+                if hasattr(tarfile, "data_filter"):
+                    archive.extractall(staging, filter="data")
+                else:  # Python < 3.10.12 / 3.11.4: check names ourselves
+                    for member in archive.getmembers():
+                        _check_member(staging, member.name)
+                        if member.issym() or member.islnk():
+                            _check_member(staging, os.path.join(os.path.dirname(member.name),
+                                                                member.linkname))
+                    archive.extractall(staging)
+        if os.path.isdir(target):
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _check_member(root: str, name: str) -> None:
+    resolved = os.path.realpath(os.path.join(root, name))
+    if resolved != os.path.realpath(root) and not resolved.startswith(os.path.realpath(root) + os.sep):
+        raise ValueError(f"archive member {name!r} would be unpacked outside its directory")
 
 
 def write_atomically(path: str, data: bytes) -> None:

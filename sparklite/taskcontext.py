@@ -21,19 +21,45 @@ _current = threading.local()
 class TaskContext:
     """Contextual information about a task, available inside a running task.
 
-    On the driver ``TaskContext.get()`` returns ``None``.
+    On the driver ``TaskContext.get()`` returns ``None``. Inside a task, ``TaskContext()``
+    and ``TaskContext.get()`` are the same object: the running task's context.
 
     >>> TaskContext.get() is None
     True
+    >>> sc.parallelize([0], 1).map(lambda _: TaskContext() is TaskContext.get()).collect()
+    [True]
+
+    Notes
+    -----
+    Differs from PySpark: ``TaskContext()`` on the driver returns a blank context and does
+    not make ``TaskContext.get()`` return it afterwards.
     """
 
     _taskContext: ClassVar[TaskContext | None] = None  # PySpark compatibility attribute
 
-    def __init__(self, stage_id: int = 0, stage_attempt: int = 0, partition_id: int = 0,
-                 attempt_number: int = 0, task_attempt_id: int = 0,
-                 local_properties: dict[str, str] | None = None, cpus: int = 1,
-                 resources: dict[str, Any] | None = None, env: Any = None,
-                 map_locations: dict[int, list] | None = None):
+    def __new__(cls) -> TaskContext:
+        """Inside a task, ``TaskContext()`` is the running task's context (as PySpark's)."""
+        running = TaskContext.get()
+        if isinstance(running, cls):
+            return running
+        return super().__new__(cls)
+
+    def __init__(self) -> None:
+        if "_stage_id" not in self.__dict__:  # not the running task's context (see __new__)
+            self._init_fields()
+
+    @classmethod
+    def _create(cls, **fields: Any) -> TaskContext:
+        """Internal: the context of a task attempt the executor is about to run."""
+        context = object.__new__(cls)
+        context._init_fields(**fields)
+        return context
+
+    def _init_fields(self, stage_id: int = 0, stage_attempt: int = 0, partition_id: int = 0,
+                     attempt_number: int = 0, task_attempt_id: int = 0,
+                     local_properties: dict[str, str] | None = None, cpus: int = 1,
+                     resources: dict[str, Any] | None = None, env: Any = None,
+                     map_locations: dict[int, list] | None = None) -> None:
         self._stage_id = stage_id
         self._stage_attempt = stage_attempt
         self._partition_id = partition_id
@@ -119,8 +145,8 @@ class BarrierTaskContext(TaskContext):
     [(0, ['hello from 0', 'hello from 1']), (1, ['hello from 0', 'hello from 1'])]
     """
 
-    def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, **kwargs)
+    def _init_fields(self, **fields: Any) -> None:
+        super()._init_fields(**fields)
         #: how many barrier()/allGather() calls this task completed (the sync's epoch)
         self._epoch = 0
 

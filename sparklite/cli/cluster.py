@@ -16,6 +16,7 @@ import threading
 import click
 
 from sparklite import config
+from sparklite.cli.resolve import ConfigFailure
 from sparklite.errors import ConfigError
 from sparklite.logs import configure_logging
 
@@ -54,10 +55,10 @@ def master_main(host: str | None, port: int, webui_port: int, properties_file: s
         host = host or socket.gethostname()
         security = cluster_security(settings, host)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigFailure(str(exc)) from None
     configure_logging(settings.get("sparklite.logLevel"))
     master = Master(host, port, security, settings.get("spark.worker.timeout"),
-                    None if webui_port < 0 else webui_port)
+                    None if webui_port < 0 else webui_port, settings.get("spark.deploy.retainedApplications"))
     web = f", status page http://{host}:{master.web.port}/" if master.web else ""
     click.echo(f"sparklite master {master.master_id} at {master.url}{web}", err=True)
     click.echo(f"MASTER_URL {master.url}", err=False)
@@ -103,7 +104,7 @@ def worker_main(master_url: str, cores: int | None, memory: str | None, work_dir
         security = cluster_security(settings, host)
         memory_bytes = config.parse_size(memory, "m") if memory else _default_memory()
     except (ConfigError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigFailure(str(exc)) from None
     configure_logging(settings.get("sparklite.logLevel"))
     port = settings.get("spark.worker.ui.port") if webui_port is None else webui_port
     cleanup = Cleanup(settings.get("spark.worker.cleanup.enabled"), settings.get("spark.worker.cleanup.interval"),

@@ -15,10 +15,19 @@ import shutil
 import tempfile
 from typing import Iterable
 
+import click
+
 from sparklite import config
 from sparklite.errors import ConfigError
 
 _CLUSTER_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+class ConfigFailure(click.ClickException):
+    """A bad setting or config file, reported in one line that names it (no usage text, no
+    traceback); exit code 2, as a usage error."""
+
+    exit_code = 2
 
 
 def parse_conf_pairs(pairs: Iterable[str]) -> dict[str, str]:
@@ -46,15 +55,31 @@ def cluster_layer(name: str) -> dict[str, str]:
 
 
 def resolve_layers(properties_file: str | None, conf_pairs: Iterable[str],
-                   flags: dict[str, str | None], cluster: str | None = None) -> dict[str, str]:
-    """The submit layer: cluster file < properties file < --conf < dedicated flags (e.g. --master)."""
+                   flags: dict[str, str | None], cluster: str | None = None,
+                   origins: dict[str, str] | None = None,
+                   flag_names: dict[str, str] | None = None) -> dict[str, str]:
+    """The submit layer: cluster file < properties file < --conf < dedicated flags (e.g. --master).
+
+    ``origins``, when given, receives where each key's value came from (``--conf``,
+    ``--master``, ``properties file F``, ``cluster file F``), for ``--verbose``.
+    """
     layer: dict[str, str] = {}
+    where = origins if origins is not None else {}
+
+    def add(values: dict[str, str], origin: str) -> None:
+        layer.update(values)
+        where.update(dict.fromkeys(values, origin))
+
     if cluster:
-        layer.update(cluster_layer(cluster))
+        directory = config.conf_dir()
+        add(cluster_layer(cluster), f"cluster file {directory / 'clusters' / (cluster + '.conf')}"
+            if directory else "cluster file")
     if properties_file:
-        layer.update(config.read_properties(properties_file))
-    layer.update(parse_conf_pairs(conf_pairs))
-    layer.update({k: v for k, v in flags.items() if v is not None})
+        add(config.read_properties(properties_file), f"properties file {properties_file}")
+    add(parse_conf_pairs(conf_pairs), "--conf")
+    for key, value in flags.items():
+        if value is not None:
+            add({key: value}, (flag_names or {}).get(key, "command line"))
     return layer
 
 
@@ -66,8 +91,13 @@ def validate(layer: dict[str, str]) -> config.Settings:
     return config.Settings(merged)
 
 
-def export(layer: dict[str, str]) -> None:
+def export(layer: dict[str, str], origins: dict[str, str] | None = None, verbose: bool = False) -> None:
+    """Hand the resolved layer (and, for --verbose, where each key came from) to SparkConf."""
     os.environ[config.SUBMIT_CONF_ENV] = json.dumps(layer)
+    if origins is not None:
+        os.environ[config.SUBMIT_ORIGINS_ENV] = json.dumps(origins)
+    if verbose:
+        os.environ[config.SUBMIT_VERBOSE_ENV] = "1"
 
 
 def stage_py_files(spec: str | None) -> tuple[list[str], str | None]:

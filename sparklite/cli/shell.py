@@ -30,7 +30,7 @@ import click
 
 import sparklite
 from sparklite.cli.console import interact, print_exception
-from sparklite.cli.resolve import export, resolve_layers, stage_py_files, validate
+from sparklite.cli.resolve import ConfigFailure, export, resolve_layers, stage_py_files, validate
 from sparklite.errors import ConfigError
 
 #: how long the banner waits for executors to register before counting them
@@ -119,7 +119,7 @@ def main(master: str | None, cluster: str | None, name: str | None, conf_pairs: 
                                 "spark.submit.pyFiles": shipped or None}, cluster)
         validate(layer)
     except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
+        raise ConfigFailure(str(exc)) from None
     export(layer)
     if file is not None:
         sys.argv = [file, *args]
@@ -157,6 +157,8 @@ def main(master: str | None, cluster: str | None, name: str | None, conf_pairs: 
 
         for context in (namespace.get("sc"), SparkContext._active_spark_context):
             if isinstance(context, SparkContext):
+                if failed:
+                    context._ending_with_error("the code run by sparklite-shell failed")
                 context.stop()
         if copies is not None:
             shutil.rmtree(copies, ignore_errors=True)

@@ -44,15 +44,15 @@ class _Event:
 
 class Master:
     def __init__(self, host: str, port: int, security: RpcSecurity, worker_timeout: float = 60.0,
-                 webui_port: int | None = None):
+                 webui_port: int | None = None, retained_apps: int = 200):
         self.master_id = f"master-{time.strftime('%Y%m%d%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        self.state = MasterState(self.master_id)
+        self.state = MasterState(self.master_id, retained_apps)
         self.worker_timeout = worker_timeout
         self._outboxes: dict[tuple[str, str], queue.Queue] = {}
         self.loop = EventLoop("sparklite-master", self._handle)
         self.loop.start()
         self.server, self.port = make_server([generic_handler(MASTER, _MasterServicer(self))], host, port,
-                                             security, max_workers=256)
+                                             security, max_workers=256, name="the master")
         self.host = host
         self.web = None
         if webui_port is not None:
@@ -95,13 +95,15 @@ class Master:
             self._outboxes[("app", event.key)] = event.outbox
             commands = state.register_app(event.payload)
         elif event.kind == "app_unregistered":
-            commands = state.unregister_app(event.key)
+            msg = event.payload
+            commands = state.unregister_app(event.key, msg.state or "FINISHED", msg.reason, now)
         elif event.kind == "app_disconnected":
             if self._outboxes.get(("app", event.key)) is event.outbox:
                 del self._outboxes[("app", event.key)]
-                commands = state.app_disconnected(event.key)
+                commands = state.app_disconnected(event.key, now)
         elif event.kind == "expire":
             commands = state.expire_workers(now, self.worker_timeout)
+            commands += state.expire_apps(now, self.worker_timeout)
             self.loop.post_delayed(self._expire_every, _Event("expire"))
         elif event.kind == "call":
             func, reply = event.payload
@@ -158,7 +160,7 @@ class Master:
         try:
             for msg in request_iterator:
                 if kind == "app" and msg.WhichOneof("kind") == "unregister":
-                    self.loop.post(_Event("app_unregistered", key))
+                    self.loop.post(_Event("app_unregistered", key, msg.unregister))
                 elif kind == "worker":
                     self.loop.post(_Event("worker_message", key, msg))
         except grpc.RpcError:

@@ -19,6 +19,13 @@ Policy
   executors talk to its driver, not to the master) and may re-register.
   A restarted master re-learns workers (with the executors they run) and
   applications (with theirs) as they reconnect.
+* An application whose driver stays disconnected for ``app_timeout`` (its
+  driver died, e.g. SIGKILLed) is marked FAILED. Its executors are not killed:
+  they end by themselves when their driver's connection does (keepalives catch
+  a hung one), and a driver that was only cut off from the master may still
+  come back and re-register with them. One that unregisters ends FINISHED (its
+  executors are killed), or FAILED when its driver says it is ending with an error. Only the last ``retained_apps`` ended applications
+  are kept; older records are forgotten, so a long-lived master stays small.
 
 THREADING: one master thread (an event loop) calls every method.
 """
@@ -90,6 +97,15 @@ class AppInfo:
     end_time: int = 0
     #: every executor it was given, also ended ones (the master's page links to their logs)
     history: dict[str, ExecutorInfo] = field(default_factory=dict)
+    #: when its driver's stream dropped (DISCONNECTED), and when it ended (FINISHED, FAILED)
+    disconnected_at: float | None = None
+    ended_at: float | None = None
+    #: why it FAILED
+    reason: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in ("FINISHED", "FAILED")
 
     def executor_limit(self) -> int | None:
         limits = []
@@ -101,10 +117,12 @@ class AppInfo:
 
 
 class MasterState:
-    def __init__(self, master_id: str):
+    def __init__(self, master_id: str, retained_apps: int = 200):
         self.master_id = master_id
         self.workers: dict[str, WorkerInfo] = {}
         self.apps: dict[str, AppInfo] = {}
+        #: ended applications kept for the status page (spark.deploy.retainedApplications)
+        self.retained_apps = retained_apps
 
     # ------------------------------------------------------------------ workers
 
@@ -193,6 +211,8 @@ class MasterState:
                           dict(reg.executor_env))
             self.apps[reg.app_id] = app
         app.state = "RUNNING"
+        app.disconnected_at = app.ended_at = None
+        app.reason = ""
         app.driver_address = reg.driver_address
         app.ui_url, app.user = reg.ui_url, reg.user
         app.start_time = reg.start_time or app.start_time or int(time.time() * 1000)
@@ -216,26 +236,52 @@ class MasterState:
                      for e in app.executors.values()]
         return commands + self.schedule()
 
-    def app_disconnected(self, app_id: str) -> list[Command]:
+    def app_disconnected(self, app_id: str, now: float = 0.0) -> list[Command]:
         app = self.apps.get(app_id)
         if app is not None and app.state == "RUNNING":
             app.state = "DISCONNECTED"
+            app.disconnected_at = now
         return []
 
-    def unregister_app(self, app_id: str) -> list[Command]:
+    def unregister_app(self, app_id: str, state: str = "FINISHED", reason: str = "",
+                       now: float = 0.0) -> list[Command]:
         app = self.apps.get(app_id)
         if app is None:
             return []
-        app.state = "FINISHED"
+        return self._end_app(app, "FAILED" if state == "FAILED" else "FINISHED", reason, now)
+
+    def _end_app(self, app: AppInfo, state: str, reason: str, now: float, kill: bool = True) -> list[Command]:
+        app.state = state
+        app.reason = reason if state == "FAILED" else ""
+        app.ended_at = now
         app.end_time = int(time.time() * 1000)
         commands: list[Command] = []
-        for info in list(app.executors.values()):
+        for info in list(app.executors.values()) if kill else []:
             worker = self.workers.get(info.worker_id)
             if worker is not None and worker.alive:
                 commands.append(("worker", worker.worker_id, pb.MasterToWorker(
-                    kill=pb.KillExecutor(app_id=app_id, executor_id=info.executor_id))))
+                    kill=pb.KillExecutor(app_id=app.app_id, executor_id=info.executor_id))))
         app.executors.clear()
+        self._forget_old_apps()
         return commands
+
+    def expire_apps(self, now: float, timeout: float) -> list[Command]:
+        """Applications whose driver has been gone for ``timeout`` seconds end FAILED."""
+        commands: list[Command] = []
+        for app in list(self.apps.values()):
+            if app.state == "DISCONNECTED" and app.disconnected_at is not None \
+                    and now - app.disconnected_at > timeout:
+                commands += self._end_app(app, "FAILED", f"its driver disconnected and did not come back "
+                                                         f"within {timeout:.0f} s", now, kill=False)
+        return commands
+
+    def _forget_old_apps(self) -> None:
+        ended = sorted((a for a in self.apps.values() if a.ended), key=lambda a: a.ended_at or 0.0)
+        for app in ended[:max(0, len(ended) - self.retained_apps)]:
+            del self.apps[app.app_id]
+            for worker in self.workers.values():  # executors a worker still reports for it
+                for key in [k for k in worker.executors if k[0] == app.app_id]:
+                    del worker.executors[key]
 
     # ------------------------------------------------------------------ placement
 
@@ -283,7 +329,7 @@ class MasterState:
                                      last_heartbeat=int((time.time() - (now - w.last_seen)) * 1000))
                      for w in self.workers.values()],
             applications=[pb.ApplicationStatus(app_id=a.app_id, name=a.name, driver_address=a.driver_address,
-                                               state=a.state,
+                                               state=a.state, reason=a.reason,
                                                cores_granted=sum(e.cores for e in a.executors.values()),
                                                ui_url=a.ui_url, start_time=a.start_time, end_time=a.end_time,
                                                user=a.user, executor_memory=a.executor_memory,

@@ -170,9 +170,10 @@ class Worker:
     # ------------------------------------------------------------------ executors
 
     def _launch(self, launch: pb.LaunchExecutor) -> None:
-        app_dir = os.path.join(self.work_dir, launch.app_id)
-        log_dir = os.path.join(app_dir, launch.executor_id)
-        os.makedirs(log_dir, exist_ok=True)
+        from sparklite.deploy.worker_ui import app_dir_name
+
+        app_dir = os.path.join(self.work_dir, app_dir_name(launch.app_id))
+        log_dir = os.path.join(app_dir, app_dir_name(launch.executor_id))
         env = dict(os.environ)
         env.update(launch.env)
         env.update(security_env(self.security))
@@ -183,12 +184,23 @@ class Worker:
         cmd = [sys.executable, "-m", "sparklite.executor", "--driver", launch.driver_address,
                "--executor-id", launch.executor_id, "--cores", str(launch.cores), "--app-id", launch.app_id,
                "--local-dir", app_dir, "--host", self.host, "--parent-pid", str(os.getpid())]
-        with open(os.path.join(log_dir, "stdout"), "ab") as out, open(os.path.join(log_dir, "stderr"), "ab") as err:
-            proc = subprocess.Popen(cmd, env=env, cwd=log_dir, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=err, close_fds=True)
-        with self._lock:
-            self._running[(launch.app_id, launch.executor_id)] = _Running(
-                launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+        try:
+            # under the lock: the clean-up must not remove the app's directory between its
+            # creation here and this executor being recorded
+            with self._lock:
+                os.makedirs(log_dir, exist_ok=True)
+                with open(os.path.join(log_dir, "stdout"), "ab") as out, \
+                        open(os.path.join(log_dir, "stderr"), "ab") as err:
+                    proc = subprocess.Popen(cmd, env=env, cwd=log_dir, stdin=subprocess.DEVNULL, stdout=out,
+                                            stderr=err, close_fds=True)
+                self._running[(launch.app_id, launch.executor_id)] = _Running(
+                    launch.app_id, launch.executor_id, launch.cores, launch.memory, proc, app_dir)
+        except OSError as exc:  # a full disk, a bad work dir: this executor fails, the worker stays
+            log.error("could not launch executor %s of %s: %s", launch.executor_id, launch.app_id, exc)
+            self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
+                app_id=launch.app_id, executor_id=launch.executor_id, state="FAILED", exit_code=-1,
+                message=f"could not start: {exc}")))
+            return
         log.info("launched executor %s of %s (pid %d)", launch.executor_id, launch.app_id, proc.pid)
         self._report(pb.WorkerMessage(executor_state=pb.ExecutorStateChanged(
             app_id=launch.app_id, executor_id=launch.executor_id, state="RUNNING", pid=proc.pid)))
@@ -227,8 +239,10 @@ class Worker:
         """Remove the directories of applications with no running executor whose last change is
         older than spark.worker.cleanup.appDataTtl; returns the app ids removed."""
         now = time.time() if now is None else now
+        from sparklite.deploy.worker_ui import app_dir_name
+
         with self._lock:
-            running = {r.app_id for r in self._running.values()}
+            running = {app_dir_name(r.app_id) for r in self._running.values()}
         removed = []
         for app_id in os.listdir(self.work_dir):
             path = os.path.join(self.work_dir, app_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from typing import Any, Callable
 
 from sparklite.ui.html import esc
@@ -22,6 +23,12 @@ def _safe(name: str | None) -> str | None:
     if not name or name in (".", "..") or "/" in name or "\\" in name or "\x00" in name:
         return None
     return name
+
+
+def app_dir_name(app_id: str) -> str:
+    """The directory of an application under the work dir: its id with anything outside
+    ``[A-Za-z0-9_.-]`` replaced (an id comes from a driver, and must not climb out)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", app_id).lstrip(".") or "app"
 
 
 class WorkerPages:
@@ -44,7 +51,8 @@ class WorkerPages:
             if app_id is None or executor_id is None:
                 return not_found("appId and executorId are required")
             kind = request.arg("logType") or "stderr"
-            path = os.path.join(self.work_dir, app_id, executor_id, kind) if kind in ("stdout", "stderr") else None
+            path = os.path.join(self.work_dir, app_dir_name(app_id), app_dir_name(executor_id), kind) \
+                if kind in ("stdout", "stderr") else None
             return log_page(path, request, f"executor {executor_id} of {app_id}")
         if route == "/json":
             return Response(200, json.dumps(self._describe(), indent=2), "application/json")

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import grpc
 
+from sparklite import filesystems
 from sparklite.broadcast import ExecutorBroadcastCache
 from sparklite.config import Settings
 from sparklite.files import ExecutorFiles
@@ -47,6 +48,7 @@ class ExecutorEnv:
         self.shuffle_dir = os.path.join(local_dir, "shuffle")
         os.makedirs(self.shuffle_dir, exist_ok=True)
         self.settings = settings
+        filesystems.set_executor_options(settings.raw())  # spark.hadoop.fs.s3a.*, sparklite.fs.*
         self.security = security
         self.block_address = block_address
         self._send = send

@@ -29,7 +29,9 @@ import grpc
 
 from sparklite.config import Settings
 from sparklite.executor.env import ExecutorEnv
+from sparklite.executor.result_store import TaskResultStore
 from sparklite.executor.task_kill import TaskKills
+from sparklite.errors import TaskFailure
 from sparklite.executor.task_runner import killed_status, run_task
 from sparklite.rpc.block_service import BlockServicer
 from sparklite.rpc.channels import RpcSecurity, make_channel, make_server
@@ -71,9 +73,13 @@ class Executor:
         os.makedirs(os.path.join(self.local_dir, "shuffle"), exist_ok=True)
         self.outbox: queue.Queue = queue.Queue()
         self.stages: dict[int, _Stage] = {}
+        #: (stage id, attempt) -> (binary pieces, map location pieces) of a stage binary still arriving
+        self._partial_stages: dict[tuple[int, int], tuple[list[bytes], list[bytes]]] = {}
         self.env: ExecutorEnv | None = None
         self.pool = ThreadPoolExecutor(max_workers=cores, thread_name_prefix="task")
         self.kills = TaskKills()
+        #: task payloads too big to send inline, until the driver fetches or drops them
+        self.results = TaskResultStore(os.path.join(self.local_dir, "results"))
         self._stopped = threading.Event()
         self._chunk_size = 1 << 20
 
@@ -83,9 +89,9 @@ class Executor:
         servicer = BlockServicer(os.path.join(self.local_dir, "shuffle"), lambda: self._chunk_size,
                                  self._block_bytes, self.executor_id,
                                  lambda: self.env.settings if self.env is not None else None,
-                                 self._put_block)
+                                 self._put_block, self.results.chunks)
         server, port = make_server([generic_handler(BLOCKS, servicer)], self.host, 0, self.security,
-                                   max_workers=16)
+                                   max_workers=16, name=f"executor {self.executor_id}")
         self.block_address = f"{self.host}:{port}"
         channel = make_channel(self.driver_address, self.security)
         if self.parent_pid:
@@ -133,15 +139,13 @@ class Executor:
         if kind == "launch_task":
             self._launch(msg.launch_task)
         elif kind == "stage_binary":
-            sb = msg.stage_binary
-            stage = self.stages.get(sb.stage_id)
-            if stage is None:
-                stage = self.stages[sb.stage_id] = _Stage(sb.binary)
-            stage.map_locations[sb.stage_attempt] = pickle.loads(sb.map_locations) if sb.map_locations else {}
+            self._stage_binary_piece(msg.stage_binary)
         elif kind == "registered":
             self._registered(msg.registered, channel)
         elif kind == "kill_task":
             self._kill(msg.kill_task.task_id, msg.kill_task.reason)
+        elif kind == "drop_task_results":
+            self.results.drop(list(msg.drop_task_results.task_ids))
         elif kind == "remove_stage":
             self.stages.pop(msg.remove_stage.stage_id, None)
         elif kind == "remove_shuffle":
@@ -162,6 +166,21 @@ class Executor:
             return False
         return True
 
+    def _stage_binary_piece(self, sb: pb.StageBinary) -> None:
+        """Collect the pieces of a stage binary (see driver_endpoint.stage_binary_pieces)."""
+        key = (sb.stage_id, sb.stage_attempt)
+        binary, locations = self._partial_stages.setdefault(key, ([], []))
+        binary.append(sb.binary)
+        locations.append(sb.map_locations)
+        if sb.more:
+            return
+        del self._partial_stages[key]
+        stage = self.stages.get(sb.stage_id)
+        if stage is None:
+            stage = self.stages[sb.stage_id] = _Stage(b"".join(binary))
+        data = b"".join(locations)
+        stage.map_locations[sb.stage_attempt] = pickle.loads(data) if data else {}
+
     def _registered(self, registered: pb.Registered, channel: Any) -> None:
         settings = Settings(pickle.loads(registered.conf), warn_unknown=False)  # the driver did
         from sparklite.logs import configure_logging
@@ -173,6 +192,8 @@ class Executor:
         self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
                                self.security, channel, self.block_address, self.outbox.put, self.cores)
         self._chunk_size = self.env.fetch_chunk_size
+        self.results.max_direct = settings.get("spark.task.maxDirectResultSize")
+        self.results.max_result_size = settings.get("spark.driver.maxResultSize")
         interval = float(settings.get("spark.executor.heartbeatInterval"))
         threading.Thread(target=self._heartbeat, args=(interval,), name="heartbeat", daemon=True).start()
 
@@ -186,6 +207,12 @@ class Executor:
     def _run_task(self, stage: _Stage, locations: dict[int, list], launch: pb.LaunchTask) -> None:
         status = self.kills.run(launch.task_id, lambda: run_task(self.env, stage.body, locations, launch),
                                 lambda: killed_status(launch.task_id))
+        try:
+            status = self.results.slim(status)
+        except OSError as exc:  # e.g. a full disk: the task fails (and is retried), the executor stays
+            status = pb.TaskStatus(task_id=launch.task_id, state=pb.FAILED, failure=pickle.dumps(TaskFailure(
+                f"executor {self.executor_id} could not store the task's result "
+                f"({status.ByteSize()} bytes) for the driver to fetch: {exc}")))
         self.outbox.put(pb.ExecutorMessage(task_status=status))
 
     def _kill(self, task_id: int, reason: str) -> None:

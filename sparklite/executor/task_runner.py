@@ -20,6 +20,7 @@ from sparklite.executor import task_metrics
 from sparklite.executor.task_metrics import TaskMetricsCollector
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.files import DEPENDENCIES_PROPERTY
+from sparklite.profiler import PROFILE_PROPERTY, run_profiled
 from sparklite.taskcontext import BarrierTaskContext, TaskContext
 
 
@@ -37,8 +38,9 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
              cpus: int = 1) -> pb.TaskStatus:
     properties = dict(launch.local_properties)
     dependencies = properties.pop(DEPENDENCIES_PROPERTY, None)
+    profile_aid = properties.pop(PROFILE_PROPERTY, None)  # spark.python.profile (profiler.py)
     context_class = BarrierTaskContext if launch.barrier else TaskContext
-    context = context_class(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
+    context = context_class._create(stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
                             partition_id=launch.partition, attempt_number=launch.attempt_number,
                             task_attempt_id=launch.task_id, local_properties=properties,
                             cpus=launch.cpus or cpus, env=env, map_locations=map_locations)
@@ -57,7 +59,11 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
         deserialized, cpu_deserialized = time.perf_counter(), time.thread_time_ns()
         metrics.executor_deserialize_time = int((deserialized - started) * 1000)
         metrics.executor_deserialize_cpu_time = cpu_deserialized - cpu_started
-        value = body.run(launch.partition, context)
+        if profile_aid is None:
+            value = body.run(launch.partition, context)
+        else:
+            value = run_profiled(lambda: body.run(launch.partition, context), body.rdd._rdd_id,
+                                 context.accumulator_updates, int(profile_aid))
         ran, cpu_ran = time.perf_counter(), time.thread_time_ns()
         if context.fetch_failure is not None:  # type: ignore[attr-defined]
             raise context.fetch_failure  # type: ignore[attr-defined]

@@ -396,10 +396,81 @@ class ActionsMixin:
         self.ctx.run_job(self, run)
 
     def toLocalIterator(self: RDD, prefetchPartitions: bool = False) -> Iterator[Any]:
-        """An iterator over all elements, fetching one partition at a time.
+        """Return an iterator that contains all of the elements in this RDD.
+        The iterator will consume as much memory as the largest partition in this RDD.
+        With prefetch it may consume up to the memory of the 2 largest partitions.
 
+        Parameters
+        ----------
+        prefetchPartitions : bool, optional
+            If Spark should pre-fetch the next partition before it is needed: the job
+            computing partition i+1 runs while the caller consumes partition i.
+
+        Returns
+        -------
+        :class:`collections.abc.Iterator`
+            an iterator that contains all of the elements in this :class:`RDD`
+
+        Examples
+        --------
         >>> list(sc.parallelize(range(10), 3).toLocalIterator())
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+        >>> list(sc.parallelize(range(10), 3).toLocalIterator(prefetchPartitions=True))
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
         """
-        for index in range(self.getNumPartitions()):
-            yield from self.ctx.run_job(self, list, [index])[0]
+        if not prefetchPartitions:
+            for index in range(self.getNumPartitions()):
+                yield from self.ctx.run_job(self, list, [index])[0]
+            return
+        yield from _prefetching_iterator(self)
+
+
+def _prefetching_iterator(rdd: RDD) -> Iterator[Any]:
+    """Partition by partition, the next one's job running while the caller reads this one.
+
+    The prefetch jobs run on a helper thread with the caller's local properties (job
+    group, tags) plus a private tag, so abandoning the iterator cancels the job in flight.
+    """
+    import threading
+    import uuid
+
+    from sparklite.context_jobs import JOB_TAGS_PROPERTY, job_tags_of
+
+    ctx = rdd.ctx
+    n = rdd.getNumPartitions()
+    tag = f"sparklite-toLocalIterator-{uuid.uuid4().hex}"
+    properties = dict(ctx._local_properties())
+    properties[JOB_TAGS_PROPERTY] = ",".join(sorted(job_tags_of(properties) | {tag}))
+
+    def start(index: int) -> tuple[threading.Thread, dict[str, Any]]:
+        box: dict[str, Any] = {}
+
+        def run() -> None:
+            local = ctx._local_properties()
+            local.clear()
+            local.update(properties)
+            try:
+                box["value"] = ctx.run_job(rdd, list, [index])[0]
+            except BaseException as exc:  # handed to the consuming thread
+                box["error"] = exc
+
+        thread = threading.Thread(target=run, name=f"toLocalIterator-{index}", daemon=True)
+        thread.start()
+        return thread, box
+
+    pending = start(0) if n else None
+    finished = False
+    try:
+        for index in range(n):
+            assert pending is not None
+            thread, box = pending
+            while thread.is_alive():
+                thread.join(0.25)
+            pending = start(index + 1) if index + 1 < n else None
+            if "error" in box:
+                raise box["error"]
+            yield from box.pop("value")
+        finished = True
+    finally:
+        if not finished and pending is not None and not ctx._stopped:
+            ctx.cancelJobsWithTag(tag)  # the caller stopped early: drop the job in flight

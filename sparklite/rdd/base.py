@@ -71,10 +71,13 @@ class RDDBase:
     _transient: ClassVar[tuple[str, ...]] = ()
     #: once checkpointed: the RDD that replaces this one's lineage (see rdd/checkpoint.py)
     _checkpoint_rdd: RDDBase | None = None
+    #: True where the id is taken at first use rather than at creation (PipelinedRDD)
+    _lazy_id: ClassVar[bool] = False
 
     def __init__(self, ctx: SparkContext):
         self._ctx = ctx
-        self._rdd_id: int = ctx._new_rdd_id()
+        if not self._lazy_id:
+            self._rdd_id: int = ctx._new_rdd_id()
         self.partitioner: Partitioner | None = None
         self.is_cached = False
         self.is_checkpointed = False
@@ -119,7 +122,10 @@ class RDDBase:
         if self._checkpoint_rdd is not None:
             return self._checkpoint_rdd.partitions()
         if self._partitions is None:
-            parts = self.get_partitions()
+            from sparklite.filesystems import options_of
+
+            with options_of(self._ctx):  # file sources list their inputs with this app's options
+                parts = self.get_partitions()
             for i, p in enumerate(parts):
                 if p.index != i:
                     raise AssertionError(f"partition {i} of RDD {self._rdd_id} has index {p.index}")
@@ -161,4 +167,7 @@ class RDDBase:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        rdd_id = state.pop("_rdd_id", None)
         self.__dict__.update(state)
+        if rdd_id is not None:
+            self._rdd_id = rdd_id  # through PipelinedRDD's lazy-id property where there is one

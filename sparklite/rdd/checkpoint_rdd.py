@@ -116,10 +116,10 @@ def _write_reliable(ctx: Any, rdd: RDD) -> None:
     from sparklite.rdd.object_files import (is_process_local, list_part_files, make_output_dir,
                                             plan_object_files, write_objects)
 
-    import fsspec.core
+    from sparklite.filesystems import url_to_fs
 
     path = f"{ctx.getCheckpointDir().rstrip('/')}/rdd-{rdd._rdd_id}"
-    fs, fspath = fsspec.core.url_to_fs(path)
+    fs, fspath = url_to_fs(path)
     if fs.exists(fspath):  # left by a write that failed earlier (the directory is this app's)
         fs.rm(fspath, recursive=True)
     _, _, base = make_output_dir(path)

@@ -5,6 +5,8 @@ hidden ``_``/``.`` files skipped, as ``textFile``) and read on the executors
 through fsspec; process-local file systems (``memory://``) are read on the
 driver and shipped through the blob store instead.
 
+* ``wholeTextFiles`` decompresses ``.gz``/``.bz2``/... files (by extension, as
+  ``textFile`` and Hadoop's codecs do); ``binaryFiles`` returns the raw bytes.
 * ``wholeTextFiles``/``binaryFiles`` never split a file: files are packed, in
   path order, into splits of about ``total size / minPartitions`` bytes (as
   Hadoop's CombineFileInputFormat does), so there may be fewer partitions than
@@ -35,13 +37,7 @@ class WholeFile:
     url: str                 # what fsspec opens
     size: int
     blob_key: str | None = None
-
-
-def _hadoop_path(fs: Any, path: str) -> str:
-    url = fs.unstrip_protocol(path)
-    if url.startswith("file://"):
-        return "file:" + url[len("file://"):]
-    return url
+    compression: str | None = None   # fsspec codec name inferred from the file's extension
 
 
 class _BlobPlanner:
@@ -61,21 +57,35 @@ class _BlobPlanner:
 
 
 def _list_whole_files(path: str, planner: _BlobPlanner) -> list[WholeFile]:
+    from fsspec.utils import infer_compression
+
+    from sparklite.filesystems import common_protocol, hadoop_uri
     from sparklite.rdd.files import _PROCESS_LOCAL_PROTOCOLS, _protocols, list_input_files
 
     files = []
+    protocol = common_protocol(path)
     for fs, p, size in list_input_files(path):
         blob = planner.put(fs.cat_file(p)) if _protocols(fs) & _PROCESS_LOCAL_PROTOCOLS else None
-        files.append(WholeFile(_hadoop_path(fs, p), fs.unstrip_protocol(p), size, blob))
+        files.append(WholeFile(hadoop_uri(fs, p, protocol), fs.unstrip_protocol(p), size, blob,
+                               infer_compression(p)))
     return files
 
 
-def _read_whole(f: WholeFile, context: TaskContext) -> bytes:
+def _read_whole(f: WholeFile, context: TaskContext, decompress: bool = False) -> bytes:
+    compression = f.compression if decompress else None
     if f.blob_key is not None:
-        return context.env.fetch_blob(f.blob_key)
-    import fsspec
+        data = context.env.fetch_blob(f.blob_key)
+        if compression is None:
+            return data
+        import io
 
-    with fsspec.open(f.url, "rb") as stream:
+        from fsspec.compression import compr
+
+        with compr[compression](io.BytesIO(data), mode="rb") as stream:
+            return stream.read()
+    from sparklite.filesystems import open_url
+
+    with open_url(f.url, "rb", compression=compression) as stream:
         return stream.read()
 
 
@@ -117,7 +127,7 @@ class WholeFilesRDD(RDD):
     def compute(self, split: Partition, context: TaskContext) -> Iterator[Any]:
         assert isinstance(split, WholeFilesPartition)
         for f in split.files:
-            data = _read_whole(f, context)
+            data = _read_whole(f, context, decompress=self._mode != "binary")
             yield f.key, (data.decode("utf-8") if self._mode == "text" else data)
 
 
@@ -161,9 +171,9 @@ class BinaryRecordsRDD(RDD):
         if f.blob_key is not None:
             data = context.env.fetch_blob(f.blob_key)[split.start:split.end]
         else:
-            import fsspec
+            from sparklite.filesystems import open_url
 
-            with fsspec.open(f.url, "rb") as stream:
+            with open_url(f.url, "rb") as stream:
                 stream.seek(split.start)
                 data = stream.read(split.end - split.start)
         for pos in range(0, len(data), n):

@@ -46,12 +46,12 @@ def _is_hidden(path: str) -> bool:
 
 def list_input_files(path_spec: str) -> list[tuple[Any, str, int]]:
     """``(fs, path, size)`` for every file a textFile path names: files, dirs, globs, commas."""
-    import fsspec.core
+    from sparklite.filesystems import url_to_fs
 
     found: list[tuple[Any, str, int]] = []
     for spec in [p for p in path_spec.split(",") if p.strip()]:
         spec = spec.strip()
-        fs, fspath = fsspec.core.url_to_fs(spec)
+        fs, fspath = url_to_fs(spec)
         if any(ch in fspath for ch in "*?["):
             matches = sorted(fs.glob(fspath))
         else:
@@ -107,13 +107,13 @@ def read_split(split: FileSplit, use_unicode: bool, fetch_blob: Any) -> Iterator
         stream = _decompress(raw, split.compression)
         yield from _lines_of_stream(stream, use_unicode, metrics)
         return
-    import fsspec
+    from sparklite.filesystems import open_url
 
     if split.compression:
-        with fsspec.open(split.url, "rb", compression=split.compression) as f:
+        with open_url(split.url, "rb", compression=split.compression) as f:
             yield from _lines_of_stream(f, use_unicode, metrics)
         return
-    with fsspec.open(split.url, "rb") as f:
+    with open_url(split.url, "rb") as f:
         yield from _lines_of_range(f, split.start, split.end, use_unicode, metrics)
 
 

@@ -27,30 +27,29 @@ _HEADER = struct.Struct("<Q")
 
 def is_process_local(url: str) -> bool:
     """True for file systems executors cannot see (``memory://``)."""
-    import fsspec.core
+    from sparklite.filesystems import url_to_fs
 
-    fs, _ = fsspec.core.url_to_fs(url)
+    fs, _ = url_to_fs(url)
     protocols = fs.protocol if isinstance(fs.protocol, (tuple, list)) else (fs.protocol,)
     return "memory" in protocols
 
 
 def write_objects(url: str, records: Iterable[Any], batch_size: int) -> int:
     """Write ``records`` to ``url`` as frames of ``batch_size``; returns how many were written."""
-    import fsspec
-    import fsspec.core
+    from sparklite.filesystems import open_url, url_to_fs
 
     head, name = url.rstrip("/").rsplit("/", 1)
     tmp_url = f"{head}/.{name}.tmp"
     n = 0
     iterator = iter(records)
-    with fsspec.open(tmp_url, "wb") as f:
+    with open_url(tmp_url, "wb") as f:
         while True:
             batch = list(islice(iterator, batch_size))
             if not batch:
                 break
             write_frames(f, batch, batch_size)
             n += len(batch)
-    fs, path = fsspec.core.url_to_fs(tmp_url)
+    fs, path = url_to_fs(tmp_url)
     final = fs._strip_protocol(url)
     fs.mv(path, final)
     from sparklite.rdd.output import _count_output
@@ -86,9 +85,9 @@ class ObjectFile:
             for batch in decode_frames(fetch_blob(self.blob_key)):
                 yield from batch
             return
-        import fsspec
+        from sparklite.filesystems import open_url
 
-        with fsspec.open(self.url, "rb") as f:
+        with open_url(self.url, "rb") as f:
             yield from _read_stream(f)
 
 
@@ -101,12 +100,12 @@ def list_part_files(path: str) -> list[str]:
 
 def plan_object_files(urls: list[str], put_blob: Callable[[bytes], str]) -> list[ObjectFile]:
     """ObjectFiles for ``urls``; process-local ones are copied into the driver's blob store."""
-    import fsspec.core
+    from sparklite.filesystems import url_to_fs
 
     planned = []
     for url in urls:
         if is_process_local(url):
-            fs, p = fsspec.core.url_to_fs(url)
+            fs, p = url_to_fs(url)
             planned.append(ObjectFile(url, put_blob(fs.cat_file(p))))
         else:
             planned.append(ObjectFile(url))
@@ -116,9 +115,9 @@ def plan_object_files(urls: list[str], put_blob: Callable[[bytes], str]) -> list
 def make_output_dir(path: str) -> tuple[Any, str, str]:
     """Create a new output directory (refusing an existing one, as Hadoop's committer does);
     returns (fs, fs path, fully qualified base URL)."""
-    import fsspec.core
+    from sparklite.filesystems import url_to_fs
 
-    fs, fspath = fsspec.core.url_to_fs(path)
+    fs, fspath = url_to_fs(path)
     if fs.exists(fspath):
         raise FileExistsError(f"Output directory {path} already exists")
     fs.makedirs(fspath, exist_ok=False)

@@ -1,4 +1,5 @@
-"""Writing RDDs out (mixin of RDD): saveAsTextFile and saveAsPickleFile through fsspec.
+"""Writing RDDs out (mixin of RDD): saveAsTextFile and saveAsPickleFile through fsspec, and
+``toDF`` (a ``sparklite.sql`` DataFrame, for Parquet/CSV/JSON files).
 
 Each task writes its own ``part-NNNNN`` under a temporary name and renames
 it, so a retried or duplicated attempt never leaves a half-written part; the
@@ -39,22 +40,36 @@ def _codec(name: str | None) -> tuple[str | None, str]:
     return compression, suffix
 
 
+def _with_fs_options(method: Any) -> Any:
+    """Run a driver-side save with the RDD's context's storage options (filesystems.py)."""
+    import functools
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from sparklite.filesystems import options_of
+
+        with options_of(self.ctx):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 def _encode(x: Any) -> bytes:
     return x if isinstance(x, bytes) else str(x).encode("utf-8")
 
 
 def _write_part(url: str, compression: str | None, lines: Iterator[bytes]) -> None:
-    import fsspec
+    from sparklite.filesystems import open_url, url_to_fs
 
     tmp = url.rsplit("/", 1)
     tmp_url = f"{tmp[0]}/.{tmp[1]}.tmp"
     records = 0
-    with fsspec.open(tmp_url, "wb", compression=compression) as f:
+    with open_url(tmp_url, "wb", compression=compression) as f:
         for line in lines:
             f.write(line)
             f.write(b"\n")
             records += 1
-    fs, path = fsspec.core.url_to_fs(tmp_url)
+    fs, path = url_to_fs(tmp_url)
     final = fs._strip_protocol(url)
     fs.mv(path, final)
     _count_output(fs, final, records)
@@ -74,6 +89,7 @@ def _count_output(fs: Any, path: str, records: int) -> None:
 
 
 class OutputMixin:
+    @_with_fs_options
     def saveAsTextFile(self: RDD, path: str, compressionCodecClass: str | None = None) -> None:
         """Save this RDD as text files, one ``part-NNNNN`` per partition, using ``str`` of elements.
 
@@ -85,10 +101,10 @@ class OutputMixin:
         >>> sorted(sc.textFile(out).collect())
         ['3', 'a', 'b']
         """
-        import fsspec.core
+        from sparklite.filesystems import url_to_fs
 
         compression, suffix = _codec(compressionCodecClass)
-        fs, fspath = fsspec.core.url_to_fs(path)
+        fs, fspath = url_to_fs(path)
         if fs.exists(fspath):
             raise FileExistsError(f"Output directory {path} already exists")
         fs.makedirs(fspath, exist_ok=False)
@@ -106,6 +122,7 @@ class OutputMixin:
         with fs.open(f"{fspath.rstrip('/')}/_SUCCESS", "wb"):
             pass
 
+    @_with_fs_options
     def saveAsPickleFile(self: RDD, path: str, batchSize: int = 10) -> None:
         """Save this RDD as a directory of pickled objects, read back by
         :meth:`SparkContext.pickleFile`.
@@ -149,3 +166,27 @@ class OutputMixin:
             self.mapPartitionsWithIndex(write).count()
         with fs.open(f"{fspath.rstrip('/')}/_SUCCESS", "wb"):
             pass
+
+    def toDF(self: RDD, schema: Any = None, sampleRatio: float | None = None) -> Any:
+        """Converts the RDD into a :class:`sparklite.sql.DataFrame` (of the active SparkSession
+        on this RDD's context, or a new session over it).
+
+        Parameters
+        ----------
+        schema : :class:`sparklite.sql.types.StructType`, str or list, optional
+            a StructType, a DDL string (``"a INT, b STRING"``) or a list of column names
+            (types inferred from the first rows, as PySpark does).
+        sampleRatio : float, optional
+            the sample ratio of rows used for inferring
+
+        Examples
+        --------
+        >>> rdd = sc.parallelize([("Alice", 1)])
+        >>> rdd.toDF(["name", "age"]).collect()
+        [Row(name='Alice', age=1)]
+        >>> rdd.toDF("name STRING, age INT").schema.simpleString()
+        'struct<name:string,age:int>'
+        """
+        from sparklite.sql.session import SparkSession
+
+        return SparkSession._for_context(self.ctx).createDataFrame(self, schema, sampleRatio)

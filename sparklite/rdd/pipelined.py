@@ -7,6 +7,10 @@ record through the whole chain without materializing anything in between
 checkpointed RDD, because its partitions must be read from the cache, and at an
 RDD with a resource profile (its stages' tasks need its resources, not the
 child's). A barrier function stays a barrier function once fused.
+
+As in PySpark, a PipelinedRDD takes its id when the id is first needed (``id()``,
+an action, persisting, pickling), not when it is made: ``rdd.map(f).filter(g)``
+spends one id, not two, because the intermediate ``map`` is never used on its own.
 """
 from __future__ import annotations
 
@@ -22,6 +26,23 @@ PartitionFunc = Callable[[int, Iterator[Any]], Iterable[Any]]
 
 class PipelinedRDD(RDD):
     """The result of ``mapPartitionsWithIndex`` (and everything built on it)."""
+
+    _lazy_id = True
+    _assigned_id: int | None = None
+
+    @property
+    def _rdd_id(self) -> int:  # type: ignore[override]
+        if self._assigned_id is None:
+            self._assigned_id = self.ctx._new_rdd_id()
+        return self._assigned_id
+
+    @_rdd_id.setter
+    def _rdd_id(self, value: int) -> None:
+        self._assigned_id = value
+
+    def __getstate__(self) -> dict[str, Any]:
+        self._rdd_id  # noqa: B018 - executors have no context to take an id from
+        return super().__getstate__()
 
     def __init__(self, prev: RDD, func: PartitionFunc, preservesPartitioning: bool = False,
                  isFromBarrier: bool = False):

@@ -47,6 +47,11 @@ class RDD(TransformationsMixin, PairsMixin, SetOpsMixin, SamplingMixin, ActionsM
     #: made by ``RDDBarrier``: its stage is a barrier stage
     _from_barrier: bool = False
 
+    @property
+    def is_barrier(self) -> bool:
+        """PySpark's attribute: True for the RDD of a barrier stage (``rdd.barrier().mapPartitions``)."""
+        return self._from_barrier
+
     def __repr__(self) -> str:
         label = f" {self._name}" if self._name else ""
         return f"{type(self).__name__}[{self._rdd_id}]{label}"

@@ -1,7 +1,7 @@
 """BlockServicer: an executor serves its shuffle segments and cached blocks to other executors.
 
-Thin: each RPC delegates to plain functions over files (``shuffle.index_file``)
-or to the block manager, and streams the bytes in chunks. ``PutBlock``
+Thin: each RPC delegates to plain functions over files (``shuffle.index_file``),
+to the block manager or to the task result store, and streams the bytes in chunks. ``PutBlock``
 receives a replica of a cached block (``_2`` storage levels); like every RPC
 it passes the shared-secret interceptor before its first message is read.
 """
@@ -20,13 +20,15 @@ from sparklite.shuffle import index_file
 class BlockServicer:
     def __init__(self, shuffle_dir: str, chunk_size: Any, block_bytes: Any = None,
                  executor_id: str = "", settings: Any = None,
-                 put_block: Callable[[str, str, bytes], bool] | None = None):
+                 put_block: Callable[[str, str, bytes], bool] | None = None,
+                 task_result: Callable[[int, int], Iterator[bytes] | None] | None = None):
         self._shuffle_dir = shuffle_dir
         self._chunk_size = chunk_size  # callable: the configured chunk size, known after registration
         self._block_bytes = block_bytes
         self._executor_id = executor_id
         self._settings = settings  # callable: the app's Settings once registered, else None
         self._put_block = put_block
+        self._task_result = task_result
 
     def _test_flag(self, key: str) -> str | None:
         settings = self._settings() if self._settings is not None else None
@@ -86,6 +88,19 @@ class BlockServicer:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"block {block_id}: {exc}")
             return pb.PutBlockReply()
         return pb.PutBlockReply(stored=stored)
+
+
+    def FetchTaskResult(self, request: pb.TaskResultRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
+        chunks = self._task_result(request.task_id, self._chunk_size()) if self._task_result else None
+        if chunks is None:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"executor {self._executor_id} holds no result of "
+                                                     f"task {request.task_id}")
+            return
+        park_dir = self._test_flag("sparklite.test.parkResultFetchDir")
+        for i, chunk in enumerate(chunks):
+            yield pb.Chunk(data=chunk)
+            if i == 0 and park_dir:
+                _park(park_dir)
 
 
 def _park(directory: str) -> None:

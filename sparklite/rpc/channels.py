@@ -4,6 +4,11 @@ Local mode binds loopback only and always authenticates with a per-app
 secret. Port 0 asks the OS for a free port, and ``SO_REUSEPORT`` is off so two
 servers can never share one. Keepalive pings let a peer that vanished without
 closing its socket (a cut network) be noticed within seconds rather than hours.
+
+No message, sent or received, may exceed ``MAX_MESSAGE``: a caller without the
+secret can then never make a server buffer more than that (auth.py refuses it
+before reading even that much), and every bulk transfer streams in chunks of
+at most ``MAX_CHUNK``.
 """
 from __future__ import annotations
 
@@ -13,11 +18,17 @@ from typing import Any, Sequence
 
 import grpc
 
-from sparklite.rpc.auth import AuthClientInterceptor, AuthServerInterceptor
+from sparklite.config import MAX_CHUNK
+from sparklite.rpc.auth import AuthClientInterceptor, Authenticator, AuthServerInterceptor, hello_handler
+
+#: the largest gRPC message any sparklite process sends or accepts (gRPC's own default receive limit)
+MAX_MESSAGE = 4 << 20
+assert MAX_CHUNK < MAX_MESSAGE  # a chunk of bulk data leaves room for its message's envelope
 
 _COMMON_OPTIONS = [
-    ("grpc.max_send_message_length", -1),
-    ("grpc.max_receive_message_length", -1),
+    ("grpc.max_send_message_length", MAX_MESSAGE),
+    ("grpc.max_receive_message_length", MAX_MESSAGE),
+    ("grpc.max_metadata_size", 16 << 10),
     ("grpc.keepalive_time_ms", 10_000),
     ("grpc.keepalive_timeout_ms", 10_000),
     ("grpc.keepalive_permit_without_calls", 1),
@@ -65,11 +76,14 @@ class RpcSecurity:
 
 
 def make_server(handlers: Sequence[Any], host: str, port: int, security: RpcSecurity,
-                max_workers: int = 64) -> tuple[grpc.Server, int]:
-    """Start a gRPC server; returns (server, bound port)."""
-    interceptors = [AuthServerInterceptor(security.secret)] if security.secret else []
+                max_workers: int = 64, name: str = "the server") -> tuple[grpc.Server, int]:
+    """Start a gRPC server; returns (server, bound port). ``name`` ("the driver", "executor 3",
+    "the master") is how its authentication refusals name it."""
+    authenticator = Authenticator(security.secret, name)
     server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="rpc"),
-                         handlers=list(handlers), interceptors=interceptors, options=_SERVER_OPTIONS)
+                         handlers=[hello_handler(authenticator), *handlers],
+                         interceptors=[AuthServerInterceptor(authenticator)], options=_SERVER_OPTIONS)
+    server.authenticator = authenticator  # type: ignore[attr-defined]  # inspection, tests
     address = f"{host}:{port}"
     if security.tls is not None:
         bound = server.add_secure_port(address, security.tls.server_credentials())
@@ -90,5 +104,5 @@ def make_channel(address: str, security: RpcSecurity) -> grpc.Channel:
     else:
         channel = grpc.insecure_channel(address, options=options)
     if security.secret:
-        channel = grpc.intercept_channel(channel, AuthClientInterceptor(security.secret))
+        channel = grpc.intercept_channel(channel, AuthClientInterceptor(security.secret, channel, address))
     return channel

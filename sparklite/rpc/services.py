@@ -28,6 +28,7 @@ _BLOCK_METHODS = [
     ("FetchShuffleSegment", "unary_stream", pb.SegmentRequest, pb.Chunk),
     ("FetchBlock", "unary_stream", pb.BlockRequest, pb.Chunk),
     ("PutBlock", "stream_unary", pb.BlockChunk, pb.PutBlockReply),
+    ("FetchTaskResult", "unary_stream", pb.TaskResultRequest, pb.Chunk),
 ]
 
 _MASTER_METHODS = [

@@ -8,7 +8,9 @@ is how loss is noticed at once (a SIGKILLed executor's socket closes); a hung
 executor is caught by ``expire_silent`` (heartbeats).
 
 Stage binaries are sent to an executor the first time it gets a task of a
-stage attempt, immediately before that task on the same ordered stream.
+stage attempt, immediately before that task on the same ordered stream, in
+pieces of at most ``BLOB_CHUNK`` bytes (no message may exceed
+channels.MAX_MESSAGE).
 
 THREADING: ``connect`` runs on a gRPC thread per executor plus one reader
 thread; ``launch_task``/``kill_task``/``send`` are called from the scheduler
@@ -49,6 +51,19 @@ class ExecutorHandle:
     sent_stage_attempts: set = field(default_factory=set)
     last_seen: float = field(default_factory=time.monotonic)
     closed: bool = False
+
+
+def stage_binary_pieces(stage_id: int, stage_attempt: int, binary: bytes,
+                        map_locations: bytes) -> Iterator[pb.StageBinary]:
+    """A stage binary as StageBinary messages of at most BLOB_CHUNK payload bytes each."""
+    pieces = [("binary", binary[i:i + BLOB_CHUNK]) for i in range(0, len(binary), BLOB_CHUNK)]
+    pieces += [("map_locations", map_locations[i:i + BLOB_CHUNK])
+               for i in range(0, len(map_locations), BLOB_CHUNK)]
+    if not pieces:
+        pieces = [("binary", b"")]
+    for i, (name, data) in enumerate(pieces):
+        yield pb.StageBinary(stage_id=stage_id, stage_attempt=stage_attempt, more=i < len(pieces) - 1,
+                             **{name: data})
 
 
 class DriverEndpoint:
@@ -107,7 +122,10 @@ class DriverEndpoint:
                     st = msg.task_status
                     self._post(ev.StatusUpdated(handle.executor_id, st.task_id, st.state, st.result,
                                                 st.accumulator_updates, st.failure,
-                                                st.metrics if st.HasField("metrics") else None))
+                                                metrics=st.metrics if st.HasField("metrics") else None,
+                                                stored_size=st.stored_size,
+                                                result_size=st.result_size if st.stored_size or st.result_dropped
+                                                else None, result_dropped=st.result_dropped))
                 elif kind == "block_update":
                     bu = msg.block_update
                     self._post(ev.BlockUpdated(handle.executor_id, bu.block_id, bu.storage_level,
@@ -170,14 +188,18 @@ class DriverEndpoint:
         if key not in handle.sent_stage_attempts:
             handle.sent_stage_attempts.add(key)
             self.stage_binaries_sent[key] += 1
-            handle.outbox.put(pb.DriverMessage(stage_binary=pb.StageBinary(
-                stage_id=task_set.stage_id, stage_attempt=task_set.stage_attempt,
-                binary=task_set.binary, map_locations=task_set.map_locations)))
+            for piece in stage_binary_pieces(task_set.stage_id, task_set.stage_attempt, task_set.binary,
+                                             task_set.map_locations):
+                handle.outbox.put(pb.DriverMessage(stage_binary=piece))
         handle.outbox.put(pb.DriverMessage(launch_task=pb.LaunchTask(
             task_id=launch.task_id, stage_id=launch.stage_id, stage_attempt=launch.stage_attempt,
             partition=launch.partition, attempt_number=launch.attempt_number, job_id=launch.job_id,
             local_properties=task_set.properties, cpus=task_set.cpus_per_task or 1,
             barrier=task_set.is_barrier)))
+
+    def drop_task_results(self, executor_id: str, task_ids: list[int]) -> None:
+        """Tell an executor to delete stored task payloads the driver will not fetch (any thread)."""
+        self.send(executor_id, pb.DriverMessage(drop_task_results=pb.DropTaskResults(task_ids=task_ids)))
 
     def kill_task(self, executor_id: str, task_id: int, reason: str) -> None:
         self.send(executor_id, pb.DriverMessage(kill_task=pb.KillTask(task_id=task_id, reason=reason)))

@@ -59,11 +59,17 @@ class StatusUpdated:
     executor_id: str
     task_id: int
     state: int
-    result: bytes
+    result: Any  # pickled bytes, or a task_results.SpilledResult once fetched
     accumulator_updates: bytes
     failure: bytes
     #: the attempt's TaskMetrics proto (listener events carry it to the UI and event log)
     metrics: Any = None
+    #: > 0: the payload is still on the executor (TaskStatus.stored_size)
+    stored_size: int = 0
+    #: bytes of the pickled result; None: len(result)
+    result_size: int | None = None
+    #: the executor did not keep a result over spark.driver.maxResultSize
+    result_dropped: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ class ActiveJob:
 
 
 class JobWaiter:
-    """Collects a job's per-partition results (as pickled bytes) and wakes the caller.
+    """Collects a job's per-partition results (pickled bytes, or SpilledResult files for the
+    big ones: task_results.py) and wakes the caller.
 
     ``task_succeeded``/``job_failed`` are called on the scheduler thread; the
     caller unpickles results on its own thread, so a big ``collect`` does not

@@ -12,6 +12,7 @@ THREADING: ``handle`` runs on the scheduler thread only; ``run_job``,
 from __future__ import annotations
 
 import itertools
+import os
 import logging
 import pickle
 import sys
@@ -19,7 +20,6 @@ import threading
 import time
 from typing import Any, Callable
 
-from sparklite import serializers
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.config import Settings
 from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteJobError
@@ -36,6 +36,7 @@ from sparklite.scheduler.job import JobWaiter
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
 from sparklite.scheduler.observers import Observers
+from sparklite.scheduler.task_results import TaskResultGetter, discard_results, load_result
 from sparklite.scheduler.task_scheduler import TaskScheduler
 from sparklite.storage.blob_store import BlobStore
 from sparklite.storage.block_manager_master import BlockManagerMaster
@@ -86,6 +87,8 @@ class Runtime:
         self._job_lock = threading.Lock()
         self._first_executor = threading.Event()
         self._fatal: str | None = None
+        #: set when the driver program is ending with an error (an uncaught exception)
+        self.ending_with_error: str | None = None
         self._started = time.monotonic()
         master = parse_master(settings.get("spark.master"))
         max_failures = master.max_failures if isinstance(master, LocalMaster) and master.max_failures \
@@ -98,7 +101,8 @@ class Runtime:
         self.barrier = BarrierCoordinator(settings.get("spark.barrier.sync.timeout"))
         servicer = DriverServicer(self.endpoint, self.block_master, self.barrier)
         self.server, port = make_server([generic_handler(DRIVER, servicer)], bind,
-                                        settings.get("spark.driver.port"), security, max_workers=256)
+                                        settings.get("spark.driver.port"), security, max_workers=256,
+                                        name="the driver")
         self.driver_address = f"{host}:{port}"
         #: the listener bus, its emitter, the status store, event log and web UI (issue 13)
         try:
@@ -113,11 +117,14 @@ class Runtime:
         self.backend = self._make_backend(master)
         if hasattr(self.backend, "ui_url"):  # the master's page links to the application's UI
             self.backend.ui_url, self.backend.start_time = self.observers.ui_url, self.observers.start_time
+        self.results = TaskResultGetter(settings.get("spark.driver.maxResultSize"),
+                                        os.path.join(app_dir, "results"), security, self.loop.post,
+                                        self.endpoint.drop_task_results, settings.get("spark.network.timeout"))
         self.task_scheduler = TaskScheduler(
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
-            settings.get("sparklite.task.maxExecutorLosses"))
+            settings.get("sparklite.task.maxExecutorLosses"), self.results)
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
         self.task_scheduler.listener = self.emitter
         self.listeners.add(self.barrier, "appStatus")
@@ -152,7 +159,7 @@ class Runtime:
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
-                                 self.security)
+                                 self.security, lambda: self._fatal or self.ending_with_error)
 
     def _registered(self, handle: ExecutorHandle) -> None:
         on_registered = getattr(self.backend, "on_registered", None)
@@ -170,7 +177,8 @@ class Runtime:
         ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
-                             event.accumulator_updates, event.failure, event.metrics)
+                             event.accumulator_updates, event.failure, event.metrics, event.stored_size,
+                             event.result_size, event.result_dropped)
         elif isinstance(event, ev.ExecutorRegistered):
             self.block_master.register_executor(event.executor_id, event.block_address)
             self.emitter.executor_added(  # listener: before its first task starts
@@ -220,12 +228,23 @@ class Runtime:
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             self._wait(waiter, job_id)
+        except BaseException:
+            discard_results(waiter.results)  # a failed job's fetched results go at once
+            raise
         finally:
             # the UI, status tracker and listeners show the job's end when the action returns
             self.listeners.wait_for_job_end(job_id, JOB_END_DELIVERY_TIMEOUT)
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
-        return [serializers.loads(r) for r in waiter.results]  # type: ignore[arg-type]
+        results, waiter.results = waiter.results, []
+        values = []
+        try:
+            for i, result in enumerate(results):  # one partition's bytes in memory at a time
+                values.append(load_result(result))  # type: ignore[arg-type]
+                results[i] = None
+        finally:
+            discard_results(results)
+        return values
 
     def run_job_within(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
                        properties: dict[str, str], timeout: float, call_site: Any = None) -> list[Any]:
@@ -245,7 +264,7 @@ class Runtime:
             waiter.wait(10)
         if waiter.error is not None and not isinstance(waiter.error, JobCancelledError):
             raise waiter.error
-        return [None if r is None else serializers.loads(r) for r in list(waiter.results)]
+        return [None if r is None else load_result(r) for r in list(waiter.results)]
 
     def remove_shuffles(self, shuffle_ids: list[int]) -> list[int]:
         """Forget the map outputs of shuffles no running job needs and delete their files on
@@ -318,6 +337,15 @@ class Runtime:
     def cancel_job_group(self, group_id: str, reason: str) -> None:
         self.loop.post(ev.JobGroupCancelled(group_id, reason))
 
+    def cancel_jobs_with_tag(self, tag: str, reason: str) -> None:
+        """Cancel every active job whose ``spark.job.tags`` local property holds ``tag``."""
+        from sparklite.context_jobs import job_tags_of
+
+        tagged = self.call(lambda: [j.job_id for j in self.dag.jobs.values()
+                                    if tag in job_tags_of(j.properties)])
+        for job_id in tagged:
+            self.loop.post(ev.JobCancelled(job_id, reason))
+
     def cancel_all_jobs(self, reason: str) -> None:
         self.loop.post(ev.AllJobsCancelled(reason))
 
@@ -343,5 +371,6 @@ class Runtime:
         self.loop.stop()
         self.observers.stop()  # the application's end reaches the UI store and the event log
         self.backend.stop()
+        self.results.stop()
         self.server.stop(grace=1.0).wait(5.0)
 

@@ -40,8 +40,11 @@ NOTHING_GRANTED_WAIT = 2.0
 
 class StandaloneBackend(EndpointBackend):
     def __init__(self, endpoint: DriverEndpoint, fail_app: Callable[[str], None], master: StandaloneMaster,
-                 settings: Settings, app_id: str, security: RpcSecurity):
+                 settings: Settings, app_id: str, security: RpcSecurity,
+                 failure: Callable[[], str | None] = lambda: None):
         super().__init__(endpoint, fail_app)
+        #: why the application is ending with an error (None: it is not), told to the master at stop
+        self._failure = failure
         self.masters = list(master.hosts)
         self.settings = settings
         self.app_id = app_id
@@ -119,6 +122,7 @@ class StandaloneBackend(EndpointBackend):
                 code = exc.code() if hasattr(exc, "code") else None
                 why = code.name if code else str(exc)
                 if code == grpc.StatusCode.PERMISSION_DENIED:
+                    # a secret mismatch does not fix itself: say so now rather than wait for executors
                     self._give_up(f"the master at {host}:{port} refused this application: {exc.details()}")
                     return
                 if self._stopping.is_set():
@@ -187,7 +191,9 @@ class StandaloneBackend(EndpointBackend):
         with self._lock:
             outbox = self._outbox
         if outbox is not None:
-            outbox.put(pb.ApplicationMessage(unregister=pb.UnregisterApplication(app_id=self.app_id)))
+            failure = self._failure()
+            outbox.put(pb.ApplicationMessage(unregister=pb.UnregisterApplication(
+                app_id=self.app_id, state="FAILED" if failure else "FINISHED", reason=failure or "")))
             outbox.put(CLOSE)
         self.endpoint.stop()
         self._thread.join(5.0)

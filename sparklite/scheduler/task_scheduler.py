@@ -13,9 +13,14 @@ can never be scheduled).
 
 THREADING: every method runs on the scheduler thread.
 
+A result task's result is checked against spark.driver.maxResultSize before
+it is held; one too big to travel inline is fetched from its executor first,
+its slot staying busy until it is here (task_results.py).
+
 Checklist when changing this module: a slot must be freed exactly once per
 launched attempt (success, failure, kill, or executor loss); a status update
-for an unknown task id (a stale attempt, a removed executor) is ignored.
+for an unknown task id (a stale attempt, a removed executor) is ignored (its
+stored payload dropped).
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from typing import Any, Callable
 from sparklite.errors import FetchFailure, TaskFailure
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.scheduler.task import TaskLaunch, TaskSet
+from sparklite.scheduler.task_results import TaskResultGetter
 from sparklite.scheduler.task_set_manager import TaskSetManager
 from sparklite.scheduler.task_slots import unschedulable_reason
 
@@ -46,11 +52,13 @@ class ExecutorSlots:
 class TaskScheduler:
     def __init__(self, backend: Any, max_failures: int, cpus_per_task: int, locality_wait: float,
                  clock: Callable[[], float], schedule_revive: Callable[[float], None],
-                 max_executor_losses: int = 8):
+                 max_executor_losses: int = 8, results: TaskResultGetter | None = None):
         self.backend = backend
         self.dag: Any = None  # set by the DAGScheduler
         self.max_failures = max_failures
         self.max_executor_losses = max_executor_losses
+        #: admits results against spark.driver.maxResultSize and fetches stored ones
+        self.results = results or TaskResultGetter()
         self.cpus_per_task = cpus_per_task
         self.locality_wait = locality_wait
         self._clock = clock
@@ -176,12 +184,32 @@ class TaskScheduler:
 
     # ------------------------------------------------------------------ status
 
-    def status_update(self, executor_id: str, task_id: int, state: int, result: bytes,
-                      accumulator_updates: bytes, failure_bytes: bytes, metrics: Any = None) -> None:
-        entry = self.tasks.pop(task_id, None)
-        if entry is None:
-            return  # stale: the executor was removed or the attempt already accounted for
+    def status_update(self, executor_id: str, task_id: int, state: int, result: Any,
+                      accumulator_updates: bytes, failure_bytes: bytes, metrics: Any = None,
+                      stored_size: int = 0, result_size: int | None = None,
+                      result_dropped: bool = False) -> None:
+        entry = self.tasks.get(task_id)
+        if entry is None:  # stale: the executor was removed or the attempt already accounted for
+            self.results.forget(executor_id, task_id, stored_size)
+            return
         manager, launch = entry
+        if state == pb.FINISHED and not manager.task_set.is_shuffle_map:
+            size = result_size if result_size is not None else len(result)
+            refusal = self.results.admit(manager, task_id, size, result_dropped)
+            if refusal is not None:
+                self.results.forget(executor_id, task_id, stored_size)
+                self._result_refused(manager, task_id, executor_id, refusal, metrics)
+                return
+        if stored_size and not manager.task_set.is_shuffle_map and launch.stage_id not in self.dag.stages:
+            self.results.forget(executor_id, task_id, stored_size)  # its job has ended: nobody wants it
+            result, stored_size = b"", 0
+        if stored_size:  # the payload is still on the executor: the status comes back with it
+            slot = self.executors.get(executor_id)
+            self.results.fetch(executor_id, slot.block_address if slot else "", task_id, stored_size,
+                               into_file=not manager.task_set.is_shuffle_map)
+            return
+        del self.tasks[task_id]
+        self.results.settled(task_id)
         slot = self.executors.get(executor_id)
         if slot is not None:
             slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
@@ -207,6 +235,24 @@ class TaskScheduler:
                 abort = manager.handle_failure(task_id, failure)
                 if abort is not None:
                     self.dag.task_set_failed(manager.task_set, abort, failure)
+        self._forget_if_finished(manager)
+        self.revive_offers()
+
+    def _result_refused(self, manager: TaskSetManager, task_id: int, executor_id: str, message: str,
+                        metrics: Any = None) -> None:
+        """Results passed spark.driver.maxResultSize: the stage attempt (and its job) fails."""
+        _, launch = self.tasks.pop(task_id)
+        slot = self.executors.get(executor_id)
+        if slot is not None:
+            slot.free += manager.task_set.cpus_per_task or self.cpus_per_task
+        if self.listener is not None:  # listener: the attempt ended (failed: its result was refused)
+            self.listener.task_ended(launch, manager.task_set, pb.FAILED, TaskFailure(message, counts=False),
+                                     metrics)
+        if not manager.zombie:
+            log.error("stage %d.%d: %s", manager.task_set.stage_id, manager.task_set.stage_attempt, message)
+        manager.abort()
+        manager.handle_failure(task_id, TaskFailure(message, counts=False))
+        self.dag.task_set_failed(manager.task_set, message, TaskFailure(message))
         self._forget_if_finished(manager)
         self.revive_offers()
 

@@ -67,6 +67,9 @@ class TaskSetManager:
         self.executor_losses = [0] * n
         self.launches = [0] * n
         self.zombie = False
+        #: pickled bytes and count of the results accepted so far (spark.driver.maxResultSize)
+        self.result_bytes = 0
+        self.result_count = 0
         self.last_local_launch = clock()
         for i in range(n):
             self._index_preferences(i)

@@ -2,8 +2,8 @@
 
 The driver answers where a block lives and which executors are alive
 (``GetBlockLocations``, ``GetPeers``); peers serve a block's Arrow IPC bytes
-(``FetchBlock``) and accept replicas (``PutBlock``). Every call carries the
-application's secret (the channels' interceptor) and a deadline. A peer that
+(``FetchBlock``) and accept replicas (``PutBlock``). Every call is signed with
+the application's secret (rpc/auth.py) and carries a deadline. A peer that
 cannot be reached is not an error here: the caller falls back (another
 holder, recompute, fewer replicas), so failures are logged and answered with
 None/False.

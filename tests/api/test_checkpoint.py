@@ -30,7 +30,9 @@ def _counted_lineage(context, computed):
 @pytest.fixture
 def checkpoint_dir(sc, tmp_path):
     sc.setCheckpointDir(str(tmp_path / "ckpt"))
-    yield sc.getCheckpointDir()
+    uri = sc.getCheckpointDir()
+    assert uri.startswith("file:/")  # a URI with its scheme, as PySpark reports it
+    yield uri[len("file:"):]
     sc._checkpoint_dir = None
 
 
@@ -43,6 +45,7 @@ def test_checkpoint_requires_a_directory(sc):
 def test_set_checkpoint_dir_makes_a_fresh_subdirectory(sc, tmp_path, checkpoint_dir):
     assert checkpoint_dir.startswith(str(tmp_path / "ckpt") + "/")
     assert os.path.isdir(checkpoint_dir)
+    assert sc.getCheckpointDir() == "file:" + checkpoint_dir
 
 
 def test_checkpoint_writes_files_and_truncates_lineage(sc, checkpoint_dir):
@@ -53,8 +56,9 @@ def test_checkpoint_writes_files_and_truncates_lineage(sc, checkpoint_dir):
     expected = {k: 2 * v for k, v in ref.reduce_by_key(PAIRS, add).items()}
     assert dict(rdd.collect()) == expected
     assert rdd.isCheckpointed() and not rdd.isLocallyCheckpointed()
-    path = rdd.getCheckpointFile()
-    assert path == f"{checkpoint_dir}/rdd-{rdd.id()}"
+    uri = rdd.getCheckpointFile()
+    assert uri == f"file:{checkpoint_dir}/rdd-{rdd.id()}"  # PySpark: file:/tmp/.../rdd-3
+    path = uri[len("file:"):]
     assert sorted(os.listdir(path)) == [f"part-{i:05d}" for i in range(rdd.getNumPartitions())]
     [dep] = rdd.dependencies()
     assert isinstance(dep.rdd, ReliableCheckpointRDD) and dep.rdd.dependencies() == []

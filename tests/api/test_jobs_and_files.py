@@ -149,7 +149,7 @@ def test_add_file_reaches_every_executor(sc, tmp_path):
     path.write_text("7\n")
     sc.addFile(str(path))
     sc.addFile(str(path))  # the same path again: ignored
-    assert str(path) in sc.listFiles
+    assert "file:" + str(path) in sc.listFiles  # URIs, as PySpark lists them
     def scaled(x):
         with open(SparkFiles.get(name)) as f:
             factor = int(f.read())

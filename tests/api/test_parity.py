@@ -22,7 +22,7 @@ map mapPartitions mapPartitionsWithIndex mapPartitionsWithSplit mapValues max me
 name partitionBy persist pipe randomSplit reduce reduceByKey reduceByKeyLocally repartition
 repartitionAndSortWithinPartitions rightOuterJoin sample sampleByKey sampleStdev sampleVariance
 saveAsPickleFile saveAsTextFile setName sortBy sortByKey stats stdev subtract subtractByKey sum
-sumApprox take takeOrdered takeSample toDebugString toLocalIterator top treeAggregate treeReduce
+sumApprox take takeOrdered takeSample toDF toDebugString toLocalIterator top treeAggregate treeReduce
 union unpersist values variance withResources zip zipWithIndex zipWithUniqueId
 """.split()
 
@@ -32,14 +32,20 @@ PYSPARK_RDD_HADOOP = ["saveAsHadoopDataset", "saveAsHadoopFile", "saveAsNewAPIHa
 PYSPARK_CONTEXT_HADOOP = ["hadoopFile", "hadoopRDD", "newAPIHadoopFile", "newAPIHadoopRDD",
                           "sequenceFile"]
 
-#: PySpark 4.x public SparkContext methods and properties (issue 5)
+#: PySpark 4.x public SparkContext methods and properties (issue 5; issue 16 completed the list:
+#: dir(pyspark.SparkContext) of PySpark 4.3, less the Hadoop readers below and PACKAGE_EXTENSIONS)
 PYSPARK_CONTEXT_METHODS = """
-accumulator addFile addPyFile applicationId binaryFiles binaryRecords broadcast cancelAllJobs
-cancelJobGroup defaultMinPartitions defaultParallelism emptyRDD getCheckpointDir getConf
-getLocalProperty getOrCreate parallelize pickleFile range runJob setCheckpointDir
-setJobDescription setJobGroup setLocalProperty setLogLevel sparkUser startTime statusTracker stop
-textFile union version wholeTextFiles
+accumulator addArchive addFile addJobTag addPyFile applicationId binaryFiles binaryRecords broadcast
+cancelAllJobs cancelJobGroup cancelJobsWithTag clearJobTags defaultMinPartitions defaultParallelism
+dump_profiles emptyRDD getCheckpointDir getConf getJobTags getLocalProperty getOrCreate
+getSystemProperty listArchives listFiles parallelize pickleFile range removeJobTag resources runJob
+setCheckpointDir setInterruptOnCancel setJobDescription setJobGroup setLocalProperty setLogLevel
+setSystemProperty show_profiles sparkUser startTime statusTracker stop textFile uiWebUrl union
+version wholeTextFiles
 """.split()
+#: attributes a PySpark SparkContext instance has (set in __init__)
+PYSPARK_CONTEXT_ATTRIBUTES = ["master", "appName", "sparkHome", "environment", "pythonExec", "pythonVer",
+                              "PACKAGE_EXTENSIONS", "profiler_collector"]
 
 #: PySpark's signatures (parameter names and defaults) for the methods users call with keywords
 SIGNATURES = {
@@ -92,6 +98,13 @@ def test_every_pyspark_rdd_method_exists():
 def test_every_pyspark_context_method_exists():
     missing = [m for m in PYSPARK_CONTEXT_METHODS + PYSPARK_CONTEXT_HADOOP if not hasattr(SparkContext, m)]
     assert missing == []
+
+
+def test_every_pyspark_context_attribute_exists(sc):
+    import sys
+
+    assert [a for a in PYSPARK_CONTEXT_ATTRIBUTES if not hasattr(sc, a)] == []
+    assert sc.pythonVer == "%d.%d" % sys.version_info[:2] and isinstance(sc.environment, dict)
 
 
 @pytest.mark.parametrize("cls,name", sorted(SIGNATURES, key=lambda k: (k[0].__name__, k[1])),

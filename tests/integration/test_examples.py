@@ -132,3 +132,71 @@ def test_logistic_regression(tmp_path):
         w = [wi - si for wi, si in zip(w, step)]
     assert final == pytest.approx(w, rel=1e-9)
     assert all(a * b > 0 for a, b in zip(final, true_w))  # it learned the right directions
+
+
+# ---------------------------------------------------------------- no arguments: bundled inputs (issue 16)
+
+DATA = ROOT / "examples" / "data"
+
+
+def test_sort_runs_with_no_arguments():
+    numbers = [int(x) for x in (DATA / "numbers.txt").read_text().split()]
+    assert [int(line) for line in submit("examples/sort.py").split()] == sorted(numbers)
+
+
+def test_pagerank_runs_with_no_arguments():
+    pairs = [tuple(line.split()) for line in (DATA / "pagerank_data.txt").read_text().splitlines() if line]
+    out = submit("examples/pagerank.py")
+    ranks = {m.group(1): float(m.group(2)) for m in re.finditer(r"^(\S+) has rank: (\S+)\.$", out, re.M)}
+    expected = _pagerank_reference(pairs, 10)
+    assert ranks.keys() == expected.keys()
+    assert all(ranks[u] == pytest.approx(r, rel=1e-9) for u, r in expected.items())
+
+
+def test_kmeans_runs_with_no_arguments():
+    points = [tuple(map(float, line.split())) for line in (DATA / "kmeans_data.txt").read_text().splitlines()]
+    out = submit("examples/kmeans.py")
+    initial = ast.literal_eval(re.search(r"^Initial centers: (.*)$", out, re.M).group(1))
+    final = ast.literal_eval(re.search(r"^Final centers: (.*)$", out, re.M).group(1))
+    assert len(initial) == 3 and all(c in points for c in initial)
+    for got, want in zip(final, _lloyd(points, initial, 0.0001)):
+        assert got == pytest.approx(want, abs=1e-9)
+
+
+def test_logistic_regression_runs_with_no_arguments():
+    data = [(float(v[0]), [float(x) for x in v[1:]])
+            for v in (line.split() for line in (DATA / "lr_data.txt").read_text().splitlines())]
+    out = submit("examples/logistic_regression.py")
+    w = ast.literal_eval(re.search(r"^Initial w: (.*)$", out, re.M).group(1))
+    for _ in range(5):
+        step = [0.0] * len(w)
+        for y, x in data:
+            scale = (1.0 / (1.0 + math.exp(-y * sum(a * b for a, b in zip(w, x)))) - 1.0) * y
+            step = [s + scale * xi for s, xi in zip(step, x)]
+        w = [wi - si for wi, si in zip(w, step)]
+    assert ast.literal_eval(re.search(r"^Final w: (.*)$", out, re.M).group(1)) == pytest.approx(w, rel=1e-9)
+
+
+def _by_city(rows):
+    totals = defaultdict(lambda: [0, 0])
+    for row in rows:
+        totals[row["city"]][0] += row["age"]
+        totals[row["city"]][1] += 1
+    return {city: (n, age / n) for city, (age, n) in totals.items()}
+
+
+def test_parquet_example_reads_transforms_and_writes_parquet(tmp_path):
+    import pyarrow.parquet as pq
+
+    expected = _by_city(pq.read_table(DATA / "people.parquet").to_pylist())
+    out = submit("examples/parquet_rdd.py")  # no arguments: bundled input, temporary output
+    printed = {m.group(1): (int(m.group(2)), float(m.group(3)))
+               for m in re.finditer(r"^(\w+): (\d+) people, average age (\S+)$", out, re.M)}
+    assert printed == expected
+    assert "|-- age: integer (nullable = true)" in out
+    assert re.search(r"^Wrote 4 rows to (\S+)$", out, re.M)
+    target = tmp_path / "by_city"
+    submit("examples/parquet_rdd.py", DATA / "people.parquet", target)
+    written = pq.read_table(target).to_pylist()
+    assert {r["city"]: (r["people"], r["average_age"]) for r in written} == expected
+    assert "_SUCCESS" in {p.name for p in target.iterdir()}

@@ -138,3 +138,97 @@ def test_verbose_masks_secrets_tokens_and_access_keys(tmp_path):
     for hidden in ("s3cr3t", "AKIAEXAMPLE", "tok123"):
         assert hidden not in out.stderr
     assert "spark.app.name=visible" in out.stderr
+
+
+# ---------------------------------------------------------------- spark-submit habits (issue 16)
+
+
+def test_version_prints_and_exits():
+    out = run(SUBMIT + ["--version"])
+    assert out.returncode == 0 and re.match(r"sparklite version \d+\.\d+", out.stdout)
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--deploy-mode", "cluster"], "--deploy-mode cluster is not supported yet"),
+    (["--deploy-mode", "yarn"], "--deploy-mode must be client or cluster"),
+    (["--supervise"], "--supervise is not supported: --supervise restarts a driver"),
+    (["--jars", "a.jar"], "--jars is not supported: sparklite has no JVM.*--py-files"),
+    (["--packages", "org.x:y:1"], "--packages is not supported: .*pip install"),
+    (["--class", "org.Main"], "--class is not supported: sparklite runs Python scripts"),
+    (["--deploy-mod", "client"], "unknown option --deploy-mod"),
+    (["--master", "local[1]", "--bogus=1"], "unknown option --bogus"),
+])
+def test_spark_submit_options_sparklite_refuses_say_why(tmp_path, args, message):
+    script = tmp_path / "ok.py"
+    script.write_text("print('ran')\n")
+    out = run(SUBMIT + args + [str(script)], cwd=tmp_path)
+    assert out.returncode == 2 and "ran" not in out.stdout
+    assert re.search(message, " ".join(out.stderr.split())), out.stderr
+
+
+def test_client_mode_driver_memory_and_archives_are_accepted(tmp_path):
+    import tarfile
+
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "marker.txt").write_text("42")
+    with tarfile.open(tmp_path / "pyenv.tar.gz", "w:gz") as t:
+        t.add(tmp_path / "env" / "marker.txt", "lib/marker.txt")
+    script = tmp_path / "app.py"
+    script.write_text(textwrap.dedent("""
+        import os
+        from sparklite import SparkContext, SparkFiles
+        sc = SparkContext()
+        read = sc.parallelize([0], 1).map(
+            lambda _: open(os.path.join(SparkFiles.get("environment"), "lib", "marker.txt")).read()).collect()
+        print("got", read, sc.getConf().get("spark.driver.memory"), sc.getConf().get("spark.submit.deployMode"))
+        print("archives", sc.listArchives)
+    """))
+    out = run(SUBMIT + ["--master", "local[1]", "--deploy-mode", "client", "--driver-memory", "2g",
+                        "--archives", f"{tmp_path / 'pyenv.tar.gz'}#environment", str(script)], cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "got ['42'] 2g client" in out.stdout
+    assert f"archives ['file:{tmp_path / 'pyenv.tar.gz'}#environment']" in out.stdout
+
+
+def test_verbose_says_where_every_key_came_from(tmp_path):
+    conf_dir = tmp_path / "conf"
+    (conf_dir / "clusters").mkdir(parents=True)
+    (conf_dir / "sparklite-defaults.conf").write_text("spark.locality.wait 1s\nspark.task.cpus 1\n")
+    (conf_dir / "clusters" / "tiny.conf").write_text("spark.master local[1]\nspark.network.timeout 90s\n")
+    props = tmp_path / "app.properties"
+    props.write_text("spark.network.timeout 100s\nspark.executor.heartbeatInterval 5s\n")
+    script = tmp_path / "app.py"
+    script.write_text(textwrap.dedent("""
+        from sparklite import SparkConf, SparkContext
+        conf = SparkConf().set("spark.task.maxFailures", "3").set("spark.hadoop.fs.s3a.secret.key", "SEKRET")
+        sc = SparkContext(conf=conf)
+        print("sum", sc.parallelize(range(4)).sum())
+        sc.stop()
+    """))
+    out = run(SUBMIT + ["--verbose", "--cluster", "tiny", "--properties-file", str(props),
+                        "--conf", "spark.app.name=from-conf", "--executor-memory", "600m", str(script), "x"],
+              cwd=tmp_path, env={"SPARKLITE_CONF_DIR": str(conf_dir)})
+    assert out.returncode == 0, out.stderr
+    assert "sum 6" in out.stdout
+    err = out.stderr
+    assert "Parsed arguments:" in err
+    assert re.search(r"^  executorMemory\s+600m$", err, re.M) and re.search(r"^  childArgs\s+\[x\]$", err, re.M)
+    assert re.search(r"^  deployMode\s+null$", err, re.M)
+
+    def origin(block, key):
+        m = re.search(rf"^  {re.escape(key)}=\S*\s+\((.+)\)$", block, re.M)
+        assert m, (key, block)
+        return m.group(1)
+
+    parsed, resolved = err.split("Resolved configuration of ")
+    assert origin(parsed, "spark.master") == f"cluster file {conf_dir / 'clusters' / 'tiny.conf'}"
+    assert origin(parsed, "spark.network.timeout") == f"properties file {props}"
+    assert origin(parsed, "spark.app.name") == "--conf"
+    assert origin(parsed, "spark.executor.memory") == "--executor-memory"
+    assert origin(parsed, "spark.locality.wait") == f"defaults file {conf_dir / 'sparklite-defaults.conf'}"
+    assert origin(resolved, "spark.task.maxFailures") == "code"
+    assert origin(resolved, "spark.hadoop.fs.s3a.secret.key") == "code"
+    assert origin(resolved, "spark.network.timeout") == f"properties file {props}"
+    assert origin(resolved, "spark.master") == f"cluster file {conf_dir / 'clusters' / 'tiny.conf'}"
+    assert origin(resolved, "spark.locality.wait") == f"defaults file {conf_dir / 'sparklite-defaults.conf'}"
+    assert "SEKRET" not in err and "spark.hadoop.fs.s3a.secret.key=*****" in err
