@@ -17,6 +17,7 @@ with the task's status.
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any, Callable, Generic, TypeVar
 
 from sparklite.taskcontext import TaskContext
@@ -146,8 +147,10 @@ class AccumulatorRegistry:
 
     def __init__(self, next_id: Callable[[], int]):
         self._next_id = next_id
-        self._accumulators: dict[int, Accumulator] = {}
-        self._counted: set[tuple[int, int, int]] = set()
+        #: weak: updates for an accumulator the driver program dropped have nowhere to go
+        self._accumulators: weakref.WeakValueDictionary[int, Accumulator] = weakref.WeakValueDictionary()
+        #: stage id -> (accumulator id, partition) already counted; dropped with the stage
+        self._counted: dict[int, set[tuple[int, int]]] = {}
         self._lock = threading.Lock()
 
     def register(self, value: Any, accum_param: AccumulatorParam | None) -> Accumulator:
@@ -160,13 +163,18 @@ class AccumulatorRegistry:
     def merge(self, stage_id: int, partition: int, updates: dict[int, Any]) -> None:
         """Count one successful attempt's updates, once per (accumulator, stage, partition)."""
         with self._lock:
+            counted = self._counted.setdefault(stage_id, set())
             for aid, update in updates.items():
                 acc = self._accumulators.get(aid)
-                key = (aid, stage_id, partition)
-                if acc is None or key in self._counted:
+                if acc is None or (aid, partition) in counted:
                     continue
-                self._counted.add(key)
+                counted.add((aid, partition))
                 acc._merge(update)
+
+    def forget_stage(self, stage_id: int) -> None:
+        """The stage is gone (no job needs it): a later job's stage counts its own updates."""
+        with self._lock:
+            self._counted.pop(stage_id, None)
 
 
 __all__ = ["Accumulator", "AccumulatorParam", "AddingAccumulatorParam",

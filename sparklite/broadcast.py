@@ -40,7 +40,10 @@ class Broadcast(Generic[T]):
     def _create(cls, context: Any, bid: int, value: T) -> Broadcast[T]:
         data = serializers.dumps(value)
         context._blob_store.put(blob_key(bid), data)
-        return cls(bid, context, value)
+        broadcast = cls(bid, context, value)
+        if context._cleaner is not None:  # its copies go once the driver program drops it
+            context._cleaner.register_broadcast(broadcast)
+        return broadcast
 
     @property
     def id(self) -> int:

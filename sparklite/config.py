@@ -261,12 +261,33 @@ _entry("sparklite.task.maxExecutorLosses", _positive_int, "8",
        "Attempts of one task that may die with their executor before the job fails (a task that "
        "crashes every executor it runs on, e.g. by running out of memory, is not retried forever).")
 _entry("spark.task.cpus", _positive_int, "1", "Cores each task occupies on its executor.")
+_entry("spark.deploy.maxExecutorRetries", _positive_int, "10",
+       "local[N]: executor starts that may fail in a row (the process dies before it registers) "
+       "before the application fails; it fails only while no executor is alive, never while some "
+       "executor still works. Failed starts are retried after a growing back-off (0.1 s to 2 s).")
+_entry("spark.task.reaper.enabled", parse_bool, "true",
+       "Watch killed tasks (a cancelled job's, a finished stage's leftovers): one that has not "
+       "ended spark.task.reaper.killTimeout after its kill gets its executor replaced, so its slot "
+       "is free again. Differs from Spark: on by default.")
+_entry("spark.task.reaper.killTimeout", _positive_duration("s"), "10s",
+       "How long a killed task may keep running (swallowing the kill, or blocked in a C call such "
+       "as os.read) before its executor process is killed and replaced; lineage recomputes what "
+       "it held. Differs from Spark, whose default -1 never kills the executor.")
+_entry("spark.task.reaper.threadDump", parse_bool, "true",
+       "Log the stack of a killed task that does not stop (on the executor, when the reaper gives "
+       "up on it).")
 _entry("spark.locality.wait", _duration("ms"), "3s",
        "How long a task waits for a slot on the executor that caches its input before running "
        "elsewhere.")
 # --- executors
 _entry("spark.executor.memory", _positive_size("m"), "1g",
        "Memory per executor process; storage and shuffle buffers are budgeted from it.")
+_entry("spark.executor.pyspark.memory", _positive_size("m"), None,
+       "Limit on the memory the Python code of each executor may allocate (an address-space "
+       "limit, RLIMIT_AS, as PySpark sets): a task allocating past it fails with MemoryError, "
+       "its executor survives. Unset: no limit. Differs from PySpark: counted on top of the "
+       "executor's own address space at start-up (gRPC, Arrow and threads reserve some), and "
+       "Linux only.")
 _entry("spark.executor.cores", _positive_int, "1",
        "Task slots per executor. local[N] starts N executor processes with this many slots each "
        "(default 1); a task that needs more CPUs (spark.task.cpus or a ResourceProfile) than an "
@@ -386,6 +407,17 @@ _entry("sparklite.shuffle.fetchChunkSize", _positive_size("b", at_most=MAX_CHUNK
        "task results.")
 _entry("sparklite.shuffle.batchSize", _positive_int, "8192",
        "Records per pickled frame in shuffle files.")
+# --- clean-up (cleaner.py)
+_entry("spark.cleaner.referenceTracking", parse_bool, "true",
+       "Remove the shuffle files, cached blocks and broadcast copies of RDDs, shuffles and "
+       "broadcasts the driver program no longer references, from every executor and the driver "
+       "(Spark's ContextCleaner).")
+_entry("spark.cleaner.referenceTracking.blocking", parse_bool, "true",
+       "Whether the cleaning thread waits (up to spark.network.timeout) for executors to confirm "
+       "that a dropped RDD's cached blocks are gone before the next clean-up.")
+_entry("spark.cleaner.periodicGC.interval", _positive_duration("min"), "30min",
+       "How often the driver runs a full garbage collection, so RDDs, shuffles and broadcasts "
+       "kept alive only by reference cycles are found and cleaned.")
 # --- console
 _entry("spark.ui.showConsoleProgress", parse_bool, "false",
        "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s. "

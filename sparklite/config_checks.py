@@ -32,7 +32,8 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.driver.memory": ("1g", "the driver is your Python process: its memory is whatever it uses"),
     "spark.driver.cores": ("1", "the driver is your Python process"),
     "spark.executor.memoryOverhead": (None, "spark.executor.memory budgets an executor's caches "
-                                            "and shuffle buffers; nothing limits the process itself"),
+                                            "and shuffle buffers; spark.executor.pyspark.memory "
+                                            "caps what its Python code allocates"),
     "spark.executor.extraJavaOptions": (None, "there is no JVM"),
     "spark.driver.extraJavaOptions": (None, "there is no JVM"),
     "spark.executor.extraClassPath": (None, "there is no JVM"),

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, S
 import sparklite
 from sparklite import callsite, exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
+from sparklite.cleaner import ContextCleaner
 from sparklite.conf import SparkConf
 from sparklite.config import SUBMIT_VERBOSE_ENV, Settings
 from sparklite.context_io import InputMixin
@@ -140,8 +141,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         self._checkpoint_dir: str | None = None
         #: fsspec options per protocol (spark.hadoop.fs.s3a.*, sparklite.fs.*): filesystems.py
         self._fs_options = storage_options(settings.raw())
-        #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report)
-        self._persistent_rdds: dict[int, RDD[Any]] = {}
+        #: rdd id -> RDD, for every RDD persisted and not unpersisted (the storage report);
+        #: weak, as Spark's persistentRdds: a dropped RDD's blocks go (cleaner.py)
+        self._persistent_rdds: weakref.WeakValueDictionary[int, RDD[Any]] = weakref.WeakValueDictionary()
+        self._cleaner: ContextCleaner | None = None
         self._checkpoint_lock = threading.RLock()
         #: set by the first checkpoint()/localCheckpoint(): from then on jobs look for marks
         self._checkpoints_marked = False
@@ -170,6 +173,10 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         except BaseException:
             shutil.rmtree(self._app_dir, ignore_errors=True)
             raise
+        if settings.get("spark.cleaner.referenceTracking"):
+            self._cleaner = ContextCleaner(self._runtime, settings.get("spark.cleaner.referenceTracking.blocking"),
+                                           settings.get("spark.cleaner.periodicGC.interval"))
+            self._cleaner.start()
         self._stopped = False
         if settings.get("spark.logConf"):
             from sparklite.redaction import redacted_lines
@@ -181,7 +188,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
             print(conf._describe_origins(f"Resolved configuration of {self._app_id}"), file=sys.stderr,
                   flush=True)
         self._start_profiler()
-        self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir)
+        self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir, self._cleaner)
         exit_hooks.stop_at_exit(self)
         for hook in list(SparkContext._on_start):
             hook(self)
@@ -564,8 +571,10 @@ def _listed(value: str | None) -> list[str]:
     return [p.strip() for p in (value or "").split(",") if p.strip()]
 
 
-def _stop_runtime(runtime: Any, app_dir: str) -> None:
+def _stop_runtime(runtime: Any, app_dir: str, cleaner: ContextCleaner | None) -> None:
     try:
+        if cleaner is not None:
+            cleaner.stop()
         runtime.stop()
     finally:
         shutil.rmtree(app_dir, ignore_errors=True)

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sparklite.accumulators import Accumulator, AccumulatorParam
 from sparklite.broadcast import Broadcast, blob_key
-from sparklite.rpc.generated import sparklite_pb2 as pb
 
 if TYPE_CHECKING:
     from sparklite.context import SparkContext
@@ -30,29 +29,16 @@ class SharedVariablesMixin:
         return Broadcast._create(self, self._next("broadcast"), value)
 
     def _unpersist_broadcast(self: SparkContext, bid: int, destroy: bool) -> None:
-        if destroy:
-            self._blob_store.remove(blob_key(bid))
-        if not self._stopped:
-            self._runtime.send_to_executors(pb.DriverMessage(
-                remove_broadcast=pb.RemoveBroadcast(broadcast_id=bid)))
+        if self._stopped:
+            if destroy:
+                self._blob_store.remove(blob_key(bid))
+            return
+        self._runtime.remove_broadcast(bid, from_driver=destroy)
 
     def _remove_rdd_blocks(self: SparkContext, rdd_id: int, blocking: bool) -> None:
         self._persistent_rdds.pop(rdd_id, None)
-        if self._stopped:
-            return
-        from sparklite.scheduler.listener_events import UnpersistRDD
-
-        self._runtime.listeners.post(UnpersistRDD(rdd_id))
-        master = self._runtime.block_master
-        by_executor = master.remove_rdd(rdd_id)
-        for executor_id, block_ids in by_executor.items():
-            if not self._runtime.endpoint.send(executor_id, pb.DriverMessage(
-                    remove_blocks=pb.RemoveBlocks(block_ids=block_ids))):
-                master.remove_executor(executor_id)  # gone already: nothing to wait for
-        if blocking and by_executor:
-            timeout = self._settings.get("spark.network.timeout")
-            if not master.wait_removed(rdd_id, timeout):
-                log.warning("unpersist of RDD %d: executors did not confirm within %.0f s", rdd_id, timeout)
+        if not self._stopped:
+            self._runtime.remove_rdd_blocks(rdd_id, blocking)
 
     def getRDDStorageInfo(self: SparkContext) -> list[Any]:
         """Storage of every cached RDD: partitions cached, bytes in memory and on disk, per executor.

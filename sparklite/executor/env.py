@@ -60,6 +60,8 @@ class ExecutorEnv:
         self.batch_size = int(settings.get("sparklite.shuffle.batchSize"))
         self.fetch_timeout = float(settings.get("spark.network.timeout"))
         self.cores = cores
+        #: spark.executor.pyspark.memory as configured, once this process's address space is capped
+        self.python_memory_limit: str | None = None
         self.spill_dir = os.path.join(local_dir, "spill")
         os.makedirs(self.spill_dir, exist_ok=True)
         transfer = BlockTransfer(executor_id, self._driver, self.block_stub, self.fetch_timeout,

@@ -194,6 +194,12 @@ class Executor:
         self._chunk_size = self.env.fetch_chunk_size
         self.results.max_direct = settings.get("spark.task.maxDirectResultSize")
         self.results.max_result_size = settings.get("spark.driver.maxResultSize")
+        limit = settings.get("spark.executor.pyspark.memory")
+        if limit:  # before any task allocates (see memory_limit.py)
+            from sparklite.executor.memory_limit import apply_python_memory_limit
+
+            if apply_python_memory_limit(limit, self.cores) is not None:
+                self.env.python_memory_limit = settings.raw()["spark.executor.pyspark.memory"]
         interval = float(settings.get("spark.executor.heartbeatInterval"))
         threading.Thread(target=self._heartbeat, args=(interval,), name="heartbeat", daemon=True).start()
 
@@ -216,7 +222,21 @@ class Executor:
         self.outbox.put(pb.ExecutorMessage(task_status=status))
 
     def _kill(self, task_id: int, reason: str) -> None:
-        self.kills.kill(task_id)
+        if not self.kills.kill(task_id) or self.env is None:
+            return
+        settings = self.env.settings
+        if settings.get("spark.task.reaper.enabled") and settings.get("spark.task.reaper.threadDump"):
+            timer = threading.Timer(settings.get("spark.task.reaper.killTimeout"), self._report_stuck, (task_id,))
+            timer.daemon = True
+            timer.start()
+
+    def _report_stuck(self, task_id: int) -> None:
+        """The task reaper's thread dump: the driver replaces this executor now (task_scheduler.py)."""
+        stack = self.kills.stack_of(task_id)
+        if stack is not None:
+            log.warning("executor %s: killed task %d is still running; the driver replaces this "
+                        "executor (spark.task.reaper.killTimeout). The task's thread is at:\n%s",
+                        self.executor_id, task_id, stack)
 
     def _block_bytes(self, block_id: str) -> Any:
         return None if self.env is None else self.env.block_manager.block_bytes(block_id)

@@ -37,8 +37,10 @@ message thread, ``running_ids`` on the heartbeat thread; ``_lock`` guards
 from __future__ import annotations
 
 import ctypes
+import sys
 import threading
 import time
+import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
@@ -141,6 +143,13 @@ class TaskKills:
     def running_ids(self) -> list[int]:
         with self._lock:
             return list(self._tasks)
+
+    def stack_of(self, task_id: int) -> str | None:
+        """Where the task's thread is now (the reaper's thread dump), or None if it ended."""
+        with self._lock:
+            running = self._tasks.get(task_id)
+        frame = None if running is None else sys._current_frames().get(running.ident)
+        return None if frame is None else "".join(traceback.format_stack(frame))
 
     def sleep(self, seconds: float) -> None:
         """``time.sleep`` that returns early when the calling task thread is killed."""

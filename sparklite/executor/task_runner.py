@@ -15,7 +15,8 @@ import traceback
 from typing import Any
 
 from sparklite import serializers
-from sparklite.errors import ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure
+from sparklite.errors import (ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure,
+                              capture_exception)
 from sparklite.executor import task_metrics
 from sparklite.executor.task_metrics import TaskMetricsCollector
 from sparklite.rpc.generated import sparklite_pb2 as pb
@@ -81,7 +82,8 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
         fetch = context.fetch_failure if isinstance(getattr(context, "fetch_failure", None), FetchFailed) else None  # type: ignore[attr-defined]
         if fetch is None and isinstance(exc, FetchFailed):
             fetch = exc
-        status.failure = pickle.dumps(_fetch_failure(fetch) if fetch is not None else _exception_failure(exc))
+        status.failure = pickle.dumps(_fetch_failure(fetch) if fetch is not None else
+                                      _exception_failure(exc, getattr(env, "python_memory_limit", None)))
     finally:
         TaskContext._set(None)
     ended = time.perf_counter()
@@ -147,14 +149,15 @@ def user_traceback(exc: BaseException) -> str:
     return "".join(parts)
 
 
-def _exception_failure(exc: BaseException) -> ExceptionFailure:
+def _exception_failure(exc: BaseException, memory_limit: str | None = None) -> ExceptionFailure:
     remote_type = f"{type(exc).__module__}.{type(exc).__qualname__}"
     tb = user_traceback(exc)
-    try:
-        exc_bytes = pickle.dumps(exc)
-        pickle.loads(exc_bytes)
-    except Exception:
-        exc_bytes = b""
+    exc_bytes, portrait = capture_exception(exc, serializers.dumps)
     message = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+    if isinstance(exc, MemoryError) and memory_limit:
+        note = (f"(the executor's Python memory is limited to {memory_limit} by "
+                f"spark.executor.pyspark.memory)")
+        message = f"{message} {note}"
+        tb = f"{tb.rstrip()} {note}\n"
     return ExceptionFailure(message, counts=True, remote_type=remote_type, remote_traceback=tb,
-                            exception_bytes=exc_bytes)
+                            exception_bytes=exc_bytes, portrait_bytes=portrait)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from sparklite.cleaner import cleaner_of
+
 if TYPE_CHECKING:
     from sparklite.rdd.partitioner import Partitioner
     from sparklite.shuffle.aggregator import Aggregator
@@ -83,6 +85,9 @@ class ShuffleDependency(Dependency):
 
         #: the user's call that made the shuffle (``reduceByKey at job.py:10``): its map stage's name
         self.creation_site = callsite.capture()
+        cleaner = cleaner_of(rdd)
+        if cleaner is not None:  # its files go once no RDD's lineage holds this dependency
+            cleaner.register_shuffle(self)
 
     def __reduce__(self):
         raise TypeError(f"ShuffleDependency {self.shuffle_id} must not be pickled: it holds the "

@@ -68,6 +68,8 @@ class PersistenceMixin:
         self.is_cached = True
         self._storage_level = storageLevel
         self.ctx._persistent_rdds[self._rdd_id] = self
+        if self.ctx._cleaner is not None:  # its blocks go once the driver program drops it
+            self.ctx._cleaner.register_rdd(self)
         return self
 
     def unpersist(self: RDD, blocking: bool = False) -> RDD:

@@ -3,11 +3,19 @@
 Model
 -----
 A job's final RDD is cut at every ShuffleDependency: the part after the last
-cut is the ResultStage; each shuffle gets a ShuffleMapStage, shared by all
-jobs of the context, whose outputs are tracked by the MapOutputTracker. A stage
-is submitted once all its parents are available; it runs only its *missing*
-partitions, so a later job re-using a shuffle skips the stage, and a stage
-whose outputs were partly lost reruns exactly those partitions.
+cut is the ResultStage; each shuffle gets a ShuffleMapStage, shared by the
+active jobs that need it, whose outputs are tracked by the MapOutputTracker. A
+stage is submitted once all its parents are available; it runs only its
+*missing* partitions, so a later job re-using a shuffle skips the stage, and a
+stage whose outputs were partly lost reruns exactly those partitions.
+
+Stages live only while some active job needs them (as in Spark): a stage holds
+its lineage, and the ShuffleDependency of a shuffle the driver program dropped
+must be collectable, so the ContextCleaner can delete its files (cleaner.py).
+The map outputs outlive the stage in the MapOutputTracker; a later job makes a
+new stage for the shuffle and finds them there. A job that fails or is
+cancelled leaves no partial map outputs behind: the shuffles it alone needed
+that are incomplete are forgotten and their files deleted.
 
 Failure semantics
 -----------------
@@ -18,8 +26,12 @@ Failure semantics
   map output (and every output of the executor it came from), parks both
   stages in ``failed``, and resubmits them shortly after; the map stage reruns
   its missing partitions and the reduce stage resumes once it is available.
-  ``spark.stage.maxConsecutiveAttempts`` fetch-failed attempts abort the stage,
-  and an executor blamed for repeated fetch failures is removed (and replaced).
+  ``spark.stage.maxConsecutiveAttempts`` consecutive fetch-failed attempts abort the
+  stage, and an executor blamed for repeated fetch failures is removed (and replaced).
+  Only fetch failures from executors still alive count (a dead executor's outputs are
+  simply recomputed), and an attempt that completes a partition resets the count: a
+  job keeps going as long as it makes progress (issue 11: an iterative job under
+  executor kills used to abort after four losses in a row).
 * Executor loss unregisters that executor's map outputs and cached blocks;
   running task sets re-pend its tasks (not counted as failures), and stages
   reading a shuffle that lost outputs are retried at once instead of waiting
@@ -86,6 +98,12 @@ class DAGScheduler:
         self.fetch_failures_from: dict[str, int] = {}
         #: spark.scheduler.resource.profileMergeConflicts (set by the Runtime)
         self.profile_merge_conflicts = False
+        #: told when a stage is dropped (executors forget its binary) (set by the Runtime)
+        self.on_stage_removed: Callable[[int], None] = lambda stage_id: None
+        #: told to delete a shuffle's files on every executor (set by the Runtime)
+        self.on_shuffle_removed: Callable[[int], None] = lambda shuffle_id: None
+        #: told to delete files an attempt wrote for a forgotten shuffle on one executor
+        self.on_orphan_output: Callable[[str, int], None] = lambda executor_id, shuffle_id: None
 
     # ================================================================= events
 
@@ -191,10 +209,11 @@ class DAGScheduler:
 
     def _fail_job(self, job: ActiveJob, error: BaseException) -> None:
         job.waiter.job_failed(error)
-        self._cleanup_job(job)
+        self._cleanup_job(job, failed=True)
         self._notify("job_ended", job, error)
 
-    def _cleanup_job(self, job: ActiveJob) -> None:
+    def _cleanup_job(self, job: ActiveJob, failed: bool = False) -> None:
+        """Forget the job and every stage no other active job needs."""
         self.jobs.pop(job.job_id, None)
         for stage in list(self.stages.values()):
             stage.job_ids.discard(job.job_id)
@@ -205,14 +224,42 @@ class DAGScheduler:
             self.running.discard(stage)
             self.waiting.discard(stage)
             self.failed.discard(stage)
-            if isinstance(stage, ResultStage):
-                del self.stages[stage.id]
+            self._remove_stage(stage, failed)
+
+    def _remove_stage(self, stage: Stage, job_failed: bool) -> None:
+        del self.stages[stage.id]
+        self.accumulators.forget_stage(stage.id)
+        self._notify("stage_removed", stage.id)  # listener: forget what it kept of the stage
+        self.on_stage_removed(stage.id)
+        if isinstance(stage, ResultStage):
+            stage.active_job = None  # no stage <-> job cycle: the lineage is freed at once
+            return
+        assert isinstance(stage, ShuffleMapStage)
+        if self.shuffle_stages.get(stage.shuffle_id) is stage:
+            del self.shuffle_stages[stage.shuffle_id]
+        if job_failed and not self.tracker.is_available(stage.shuffle_id):
+            # see the module notes: a failed job leaves no partial map outputs (issue 11)
+            self.tracker.unregister_shuffle(stage.shuffle_id)
+            self.on_shuffle_removed(stage.shuffle_id)
 
     def cancel_jobs(self, job_ids: list[int], reason: str) -> None:
         for job_id in job_ids:
             job = self.jobs.get(job_id)
             if job is not None:
                 self._fail_job(job, JobCancelledError(f"Job {job_id} cancelled: {reason}"))
+
+    def fail_job_after_internal_error(self, job_id: int, error: BaseException) -> None:
+        """A handler raised while this job's state was changing: fail the job, releasing its
+        waiter even if clean-up meets the same inconsistency (see handler_failures.py)."""
+        job = self.jobs.get(job_id)
+        if job is None:
+            return
+        try:
+            self._fail_job(job, error)
+        except Exception:
+            log.exception("cleaning up job %d after an internal error failed", job_id)
+            self.jobs.pop(job_id, None)
+            job.waiter.job_failed(error)
 
     def stop(self, reason: str) -> None:
         for job in list(self.jobs.values()):
@@ -284,6 +331,7 @@ class DAGScheduler:
             preferred_hosts=[[] for _ in partitions], binary=binary,
             map_locations=pickle.dumps(locations, serializers.PROTOCOL),
             is_shuffle_map=isinstance(stage, ShuffleMapStage),
+            shuffle_id=stage.shuffle_id if isinstance(stage, ShuffleMapStage) else -1,
             properties=dict(job.properties) if job else {}, priority=(job_id, stage.id),
             cpus_per_task=requirements.cpus, is_barrier=requirements.barrier,
             custom_resources=dict(requirements.custom_resources))
@@ -343,9 +391,12 @@ class DAGScheduler:
                        accumulator_updates: bytes) -> None:
         stage = self.stages.get(launch.stage_id)
         if stage is None:
+            self._late_attempt_ended(launch, task_set)
             return
         if accumulator_updates:
             self.accumulators.merge(stage.id, launch.partition, pickle.loads(accumulator_updates))
+        if not task_set.is_barrier:  # a gang makes progress only as a whole
+            stage.fetch_failed_attempts.clear()  # progress: the stage's patience starts afresh
         if isinstance(stage, ResultStage):
             job = stage.active_job
             index = stage.output_index[launch.partition]
@@ -363,6 +414,9 @@ class DAGScheduler:
         assert isinstance(stage, ShuffleMapStage)
         if launch.executor_id not in self.task_scheduler.executors:
             return  # its executor died after reporting; the output is gone with it
+        if not self.tracker.has_shuffle(stage.shuffle_id):
+            self._late_attempt_ended(launch, task_set)
+            return
         self.tracker.register_map_output(stage.shuffle_id, launch.partition, pickle.loads(result))
         stage.pending_partitions.discard(launch.partition)
         if stage in self.running and not stage.pending_partitions:
@@ -375,6 +429,9 @@ class DAGScheduler:
             return
         if failure.map_index >= 0:
             self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
+        # a fetch from a live executor that fails says something is wrong; from a dead one, only
+        # that it died (its loss may not have been noticed yet)
+        counts = not failure.executor_id or failure.executor_id in self.task_scheduler.executors
         if failure.executor_id:
             # without its executor's block service, none of its outputs can be trusted (as Spark)
             self.tracker.remove_outputs_on_executor(failure.executor_id)
@@ -384,18 +441,20 @@ class DAGScheduler:
             return
         log.warning("stage %d attempt %d: %s; rerunning the missing outputs of map stage %d", stage.id,
                     launch.stage_attempt, failure.message, map_stage.id)
-        self._retry_after_lost_input(stage, [map_stage], failure.message, launch.stage_attempt)
+        self._retry_after_lost_input(stage, [map_stage], failure.message, launch.stage_attempt, counts)
 
     def _retry_after_lost_input(self, stage: Stage, map_stages: list[ShuffleMapStage], reason: str,
-                                attempt: int) -> None:
+                                attempt: int, counts: bool) -> None:
         """Stop ``stage``'s attempt (its input is partly gone) and park it with the map stages
-        that must repair their outputs; both are resubmitted shortly."""
+        that must repair their outputs; both are resubmitted shortly. ``counts``: the attempt
+        counts toward spark.stage.maxConsecutiveAttempts (see the module notes)."""
         if stage not in self.running and stage not in self.failed:
             return
         self.task_scheduler.cancel_stage(stage.id, "input lost", kill_running=False)
         self.running.discard(stage)
         self._notify("stage_completed", stage, reason)  # listener: this attempt failed
-        stage.fetch_failed_attempts.add(attempt)
+        if counts:
+            stage.fetch_failed_attempts.add(attempt)
         if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
             self._abort_stage(stage, f"Stage {stage.id} has failed the maximum allowable number of "
                                      f"times: {self.max_stage_attempts}. Most recent failure reason: "
@@ -423,6 +482,13 @@ class DAGScheduler:
         for stage in stages:
             self.submit_stage(stage)
 
+    def _late_attempt_ended(self, launch: TaskLaunch, task_set: TaskSet) -> None:
+        """An attempt of a stage no job needs any more ended (a killed task that finished
+        anyway). Files it wrote for a shuffle still tracked go when that shuffle is cleaned;
+        for a forgotten shuffle, they are deleted now."""
+        if task_set.shuffle_id >= 0 and not self.tracker.has_shuffle(task_set.shuffle_id):
+            self.on_orphan_output(launch.executor_id, task_set.shuffle_id)
+
     def barrier_stage_failed(self, launch: TaskLaunch, failure: TaskFailure) -> None:
         """A task of a barrier stage attempt failed (its partners are being killed): retry the
         whole stage, or fail its jobs if it is a result stage (its output may be partly
@@ -432,7 +498,8 @@ class DAGScheduler:
             return
         self.running.discard(stage)
         self._notify("stage_completed", stage, failure.message)  # listener: this attempt failed
-        stage.fetch_failed_attempts.add(launch.stage_attempt)  # consecutive failed attempts
+        if failure.counts:  # an executor lost with a task of the gang does not count
+            stage.fetch_failed_attempts.add(launch.stage_attempt)
         if isinstance(stage, ResultStage):
             self._abort_stage(stage, f"Could not recover from a failed barrier ResultStage. Most "
                                      f"recent failure reason: {failure.message}", failure=failure)
@@ -451,16 +518,12 @@ class DAGScheduler:
             self._post_delayed(RESUBMIT_DELAY, ev.FailedStagesResubmitted())
 
     def remove_shuffle(self, shuffle_id: int) -> bool:
-        """Forget a shuffle's map outputs (cleanShuffleDependencies) unless an active job needs
-        them; True if forgotten. The stage stays known, so a later job that needs the shuffle
-        recomputes it."""
-        stage = self.shuffle_stages.get(shuffle_id)
-        if stage is None:
-            return False
-        if any(j in self.jobs for j in stage.job_ids):
-            return False
-        for index in range(stage.num_tasks):
-            self.tracker.unregister_map_output(shuffle_id, index, -1)
+        """Forget a shuffle's map outputs (cleanShuffleDependencies, the ContextCleaner) unless
+        an active job needs them; True if forgotten (the caller deletes the files). A later
+        job that needs the shuffle computes it again."""
+        if shuffle_id in self.shuffle_stages or not self.tracker.has_shuffle(shuffle_id):
+            return False  # a stage exists only while an active job needs it
+        self.tracker.unregister_shuffle(shuffle_id)
         return True
 
     def task_set_failed(self, task_set: TaskSet, message: str, failure: TaskFailure) -> None:
@@ -491,7 +554,7 @@ class DAGScheduler:
             damaged = [self.shuffle_stages[sid] for sid in stage.parent_shuffle_ids if sid in lost]
             if damaged:
                 self._retry_after_lost_input(stage, damaged, f"executor {executor_id} lost ({reason})",
-                                             stage.latest_attempt)
+                                             stage.latest_attempt, counts=False)
 
     # ================================================================= inspection
 
@@ -505,8 +568,7 @@ class DAGScheduler:
     def assert_no_state_left(self) -> None:
         """For tests: after every job ended, nothing job-scoped may remain."""
         leftovers = {"jobs": self.jobs, "waiting": self.waiting, "running": self.running,
-                     "failed": self.failed,
-                     "result stages": [s for s in self.stages.values() if isinstance(s, ResultStage)]}
+                     "failed": self.failed, "stages": self.stages, "shuffle stages": self.shuffle_stages}
         remaining = {k: v for k, v in leftovers.items() if v}
         if remaining:
             raise AssertionError(f"scheduler state left behind: {remaining}")

@@ -37,6 +37,8 @@ from sparklite.scheduler.task import TaskLaunch, TaskSet
 log = logging.getLogger(__name__)
 
 BLOB_CHUNK = 1 << 20
+#: stage attempts whose binary counts are kept for inspection (a long-lived driver stays flat)
+BINARY_COUNTS_KEPT = 1000
 
 
 @dataclass
@@ -75,6 +77,9 @@ class DriverEndpoint:
         self._blob_store = blob_store
         self._on_registered = on_registered
         self.executors: dict[str, ExecutorHandle] = {}
+        #: how a lost executor's process ended, if the backend can tell (local mode); may wait
+        #: a moment for the process to finish dying
+        self.describe_loss: Callable[[str], str | None] = lambda executor_id: None
         #: (stage id, stage attempt) -> how many executors were sent its binary (inspection)
         self.stage_binaries_sent: Counter = Counter()
         self._lock = threading.Lock()
@@ -101,7 +106,7 @@ class DriverEndpoint:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS,
                               f"executor {reg.executor_id} is already registered or the app is stopping")
             self.executors[reg.executor_id] = handle
-        context.add_callback(lambda: self._disconnected(handle, "connection closed"))
+        context.add_callback(lambda: self._disconnected(handle, "connection closed", describe=True))
         reader = threading.Thread(target=self._read, args=(handle, request_iterator),
                                   name=f"executor-{reg.executor_id}-reader", daemon=True)
         reader.start()
@@ -137,9 +142,11 @@ class DriverEndpoint:
         except Exception as exc:  # a malformed message must not take the driver down
             reason = f"protocol error: {exc}"
             log.exception("executor %s sent a bad message", handle.executor_id)
-        self._disconnected(handle, reason)
+        self._disconnected(handle, reason, describe=True)
 
-    def _disconnected(self, handle: ExecutorHandle, reason: str) -> None:
+    def _disconnected(self, handle: ExecutorHandle, reason: str, describe: bool = False) -> None:
+        """The executor is gone; ``describe``: its stream ended by itself, so ask the backend
+        how its process ended (the reason users read: "exited with code 3")."""
         with self._lock:
             if handle.closed:
                 return
@@ -147,8 +154,13 @@ class DriverEndpoint:
             if self.executors.get(handle.executor_id) is handle:
                 del self.executors[handle.executor_id]
         handle.outbox.put(CLOSE)
-        if not self._stopping:
-            self._post(ev.ExecutorLost(handle.executor_id, reason))
+        if self._stopping:
+            return
+        if describe:
+            ended = self.describe_loss(handle.executor_id)
+            if ended:
+                reason = f"{ended} ({reason})"
+        self._post(ev.ExecutorLost(handle.executor_id, reason))
 
     def fetch_blob(self, request: pb.BlobRequest, context: grpc.ServicerContext) -> Iterator[pb.Chunk]:
         try:
@@ -187,6 +199,8 @@ class DriverEndpoint:
         key = (task_set.stage_id, task_set.stage_attempt)
         if key not in handle.sent_stage_attempts:
             handle.sent_stage_attempts.add(key)
+            if key not in self.stage_binaries_sent and len(self.stage_binaries_sent) >= BINARY_COUNTS_KEPT:
+                del self.stage_binaries_sent[next(iter(self.stage_binaries_sent))]  # oldest first
             self.stage_binaries_sent[key] += 1
             for piece in stage_binary_pieces(task_set.stage_id, task_set.stage_attempt, task_set.binary,
                                              task_set.map_locations):

@@ -5,6 +5,12 @@ on this thread, which is what lets those classes go without locks. Timers
 (resubmitting failed stages, locality waits, heartbeat checks) are delayed
 events kept in a heap and fed through the same queue. ``SyncEventLoop``
 handles each event inside ``post`` for tests that drive the scheduler by hand.
+
+A handler that raises never ends the loop, and is never only logged: ``on_error`` is told
+(Spark's ``DAGSchedulerEventProcessLoop.onError``), and the Runtime fails the jobs the event
+concerns, so no action waits for an answer that will not come. ``error`` keeps the last
+such exception and ``died`` the one that ended the thread, if any (the driver's waits check
+:attr:`is_running`).
 """
 from __future__ import annotations
 
@@ -22,15 +28,20 @@ _STOP = object()
 
 
 class EventLoop:
-    def __init__(self, name: str, handler: Callable[[Any], None]):
+    def __init__(self, name: str, handler: Callable[[Any], None],
+                 on_error: Callable[[Any, BaseException], None] | None = None):
         self._handler = handler
+        self._on_error = on_error
         self._queue: queue.Queue[Any] = queue.Queue()
         self._timers: list[tuple[float, int, Any]] = []
         self._timer_seq = itertools.count()
         self._timer_lock = threading.Lock()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._stopped = threading.Event()
+        #: the last exception a handler raised
         self.error: BaseException | None = None
+        #: what ended the thread other than stop() (a bug in the loop itself)
+        self.died: BaseException | None = None
 
     def start(self) -> None:
         self._thread.start()
@@ -70,6 +81,15 @@ class EventLoop:
         return due
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        except BaseException as exc:  # recorded: the driver's waits see the thread is gone
+            self.died = exc
+            log.critical("the scheduler thread %s died", self._thread.name, exc_info=True)
+        finally:
+            self._stopped.set()
+
+    def _serve(self) -> None:
         while True:
             try:
                 event = self._queue.get(timeout=self._next_timeout())
@@ -84,9 +104,18 @@ class EventLoop:
                 try:
                     self._handler(item)
                 except BaseException as exc:  # the loop must survive a bug in one handler
-                    log.exception("scheduler event %r failed", item)
                     self.error = exc
-        self._stopped.set()
+                    log.error("scheduler event %s failed", type(item).__name__, exc_info=True)
+                    self._report(item, exc)
+
+    def _report(self, event: Any, exc: BaseException) -> None:
+        if self._on_error is None:
+            return
+        try:
+            self._on_error(event, exc)
+        except BaseException:
+            log.critical("handling the failure of scheduler event %s failed too",
+                         type(event).__name__, exc_info=True)
 
 
 class SyncEventLoop:

@@ -92,6 +92,11 @@ class OffersRevived:
 
 
 @dataclass(frozen=True)
+class KilledTasksChecked:
+    """Timer: replace executors whose killed tasks outlived spark.task.reaper.killTimeout."""
+
+
+@dataclass(frozen=True)
 class HeartbeatsChecked:
     """Timer: expire executors that have been silent for spark.network.timeout."""
 

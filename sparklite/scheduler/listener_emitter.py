@@ -154,6 +154,10 @@ class ListenerEmitter:
                             submission_time, None, None, stage.shuffle_id if is_map else None,
                             partitions)
 
+    def stage_removed(self, stage_id: int) -> None:
+        """The scheduler forgot the stage (no job needs it): so does the emitter."""
+        self._rdd_infos.pop(stage_id, None)
+
     @_safe
     def job_started(self, job: Any, final_stage: Any) -> None:
         stages: list[Any] = []

@@ -21,8 +21,9 @@ import time
 from typing import Any, Callable
 
 from sparklite.accumulators import AccumulatorRegistry
+from sparklite.broadcast import blob_key
 from sparklite.config import Settings
-from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteJobError
+from sparklite.errors import JobCancelledError, JobInterrupted, SparkliteError, SparkliteJobError
 from sparklite.rpc.channels import RpcSecurity, make_server
 from sparklite.rpc.driver_service import DriverServicer
 from sparklite.rpc.generated import sparklite_pb2 as pb
@@ -32,6 +33,7 @@ from sparklite.scheduler.barrier import BarrierCoordinator
 from sparklite.scheduler.dag_scheduler import DAGScheduler
 from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
 from sparklite.scheduler.event_loop import EventLoop
+from sparklite.scheduler.handler_failures import HandlerFailures
 from sparklite.scheduler.job import JobWaiter
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, parse_master
@@ -49,6 +51,14 @@ HEARTBEAT_CHECK_EVERY = 2.0
 STARVATION_WARNING = 15.0
 #: longest wait, after a job's action returned, for the listeners to have seen the job end
 JOB_END_DELIVERY_TIMEOUT = 10.0
+#: seconds between checks that the scheduler still knows a job that is being waited for
+LIVENESS_CHECK_EVERY = 5.0
+#: longest wait for a cancelled job to report that it ended
+CANCEL_WAIT = 10.0
+
+
+def _remove_shuffle(shuffle_id: int) -> pb.DriverMessage:
+    return pb.DriverMessage(remove_shuffle=pb.RemoveShuffle(shuffle_id=shuffle_id))
 
 
 def driver_addresses(settings: Settings) -> tuple[str, str]:
@@ -94,7 +104,7 @@ class Runtime:
         max_failures = master.max_failures if isinstance(master, LocalMaster) and master.max_failures \
             else settings.get("spark.task.maxFailures")
 
-        self.loop = EventLoop("sparklite-scheduler", self.handle)
+        self.loop = EventLoop("sparklite-scheduler", self.handle, self._handler_failed)
         conf_payload = pickle.dumps(settings.raw())
         self.endpoint = DriverEndpoint(self.loop.post, app_id, conf_payload, blob_store, self._registered)
         host, bind = driver_addresses(settings)
@@ -124,7 +134,9 @@ class Runtime:
             self.backend, max_failures, settings.get("spark.task.cpus"),
             settings.get("spark.locality.wait"), time.monotonic,
             lambda delay: self.loop.post_delayed(delay, ev.OffersRevived()),
-            settings.get("sparklite.task.maxExecutorLosses"), self.results)
+            settings.get("sparklite.task.maxExecutorLosses"), self.results,
+            settings.get("spark.task.reaper.killTimeout") if settings.get("spark.task.reaper.enabled") else None,
+            lambda delay: self.loop.post_delayed(delay, ev.KilledTasksChecked()))
         self.task_scheduler.barrier_aborted = self.barrier.abort_attempt
         self.task_scheduler.listener = self.emitter
         self.listeners.add(self.barrier, "appStatus")
@@ -132,6 +144,10 @@ class Runtime:
                                 self.loop.post_delayed, self.emitter,
                                 settings.get("spark.stage.maxConsecutiveAttempts"))
         self.dag.profile_merge_conflicts = settings.get("spark.scheduler.resource.profileMergeConflicts")
+        self.failures = HandlerFailures(self.dag, self.task_scheduler)
+        self.dag.on_stage_removed = self.endpoint.forget_stage
+        self.dag.on_shuffle_removed = lambda sid: self.endpoint.send_all(_remove_shuffle(sid))
+        self.dag.on_orphan_output = lambda eid, sid: self.endpoint.send(eid, _remove_shuffle(sid))
         self.loop.start()
         from sparklite.storage import budget
 
@@ -153,9 +169,14 @@ class Runtime:
                          if k.startswith("spark.executorEnv.")}
             if self.settings.test_flag("sparklite.test.crashExecutorsOnStart") == "true":
                 extra_env["SPARKLITE_TEST_CRASH_ON_START"] = "1"
-            return LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
-                                self.app_dir, self.security.secret or "", extra_env,
-                                cores=self.settings.get("spark.executor.cores"))
+            backend = LocalBackend(self.endpoint, self._fail_app, master.executors, self.app_id,
+                                   self.app_dir, self.security.secret or "", extra_env,
+                                   cores=self.settings.get("spark.executor.cores"),
+                                   max_start_failures=self.settings.get("spark.deploy.maxExecutorRetries"),
+                                   crash_replacements=self.settings.test_flag(
+                                       "sparklite.test.crashReplacementExecutors") == "true")
+            self.endpoint.describe_loss = backend.describe_loss
+            return backend
         from sparklite.scheduler.standalone_backend import StandaloneBackend
 
         return StandaloneBackend(self.endpoint, self._fail_app, master, self.settings, self.app_id,
@@ -174,6 +195,11 @@ class Runtime:
     # ================================================================= scheduler thread
 
     def handle(self, event: Any) -> None:
+        self.failures.note_event(event)
+        self._dispatch(event)
+        self.failures.note_event(None)  # handled: nothing to remember (see _handler_failed)
+
+    def _dispatch(self, event: Any) -> None:
         ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
@@ -197,9 +223,13 @@ class Runtime:
                                        event.memory_size, event.disk_size)  # listener
         elif isinstance(event, ev.OffersRevived):
             ts.revive_offers()
+        elif isinstance(event, ev.KilledTasksChecked):
+            ts.reap_unkillable()
         elif isinstance(event, ev.HeartbeatsChecked):
-            self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
-            self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
+            try:
+                self.endpoint.expire_silent(self.settings.get("spark.network.timeout"))
+            finally:  # the check must keep running, whatever one round met
+                self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         elif isinstance(event, ev.CallRequested):
             try:
                 event.reply((True, event.func()))
@@ -209,6 +239,14 @@ class Runtime:
             self.dag.stop(event.reason)
         else:
             self.dag.handle(event)
+
+    def _handler_failed(self, event: Any, exc: BaseException) -> None:
+        self.failures.handler_failed(event, exc)
+
+    @property
+    def scheduler_errors(self) -> list[str]:
+        """The last internal errors of the scheduler thread (each failed the jobs it concerned)."""
+        return list(self.failures.recent)
 
     # ================================================================= user threads
 
@@ -250,8 +288,6 @@ class Runtime:
                        properties: dict[str, str], timeout: float, call_site: Any = None) -> list[Any]:
         """Like run_job, but after ``timeout`` seconds cancel the job and return what finished:
         one value per partition, None for the partitions that did not (approximate actions)."""
-        from sparklite.errors import JobCancelledError
-
         if self._fatal:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
@@ -259,11 +295,12 @@ class Runtime:
         if call_site is not None:
             self.emitter.set_job_call_site(job_id, call_site)
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
-        if not waiter.wait(timeout):
-            self.loop.post(ev.JobCancelled(job_id, "approximate job: timeout reached"))
-            waiter.wait(10)
-        if waiter.error is not None and not isinstance(waiter.error, JobCancelledError):
-            raise waiter.error
+        try:
+            if not self._wait(waiter, job_id, timeout):
+                self.loop.post(ev.JobCancelled(job_id, "approximate job: timeout reached"))
+                self._wait(waiter, job_id, CANCEL_WAIT)
+        except JobCancelledError:
+            pass  # the partitions that finished are the answer
         return [None if r is None else load_result(r) for r in list(waiter.results)]
 
     def remove_shuffles(self, shuffle_ids: list[int]) -> list[int]:
@@ -274,35 +311,58 @@ class Runtime:
 
         removed = self.call(forget)
         for shuffle_id in removed:
-            self.endpoint.send_all(pb.DriverMessage(remove_shuffle=pb.RemoveShuffle(shuffle_id=shuffle_id)))
+            self.endpoint.send_all(_remove_shuffle(shuffle_id))
         return removed
 
-    def _wait(self, waiter: JobWaiter, job_id: int) -> None:
-        start_timeout = self.settings.get("sparklite.executor.startTimeout")
-        warned_at = time.monotonic()
+    def remove_rdd_blocks(self, rdd_id: int, blocking: bool) -> None:
+        """Drop an RDD's cached blocks on every executor holding some (unpersist, the cleaner);
+        ``blocking`` waits (up to spark.network.timeout) for them to confirm."""
+        from sparklite.scheduler.listener_events import UnpersistRDD
+
+        self.listeners.post(UnpersistRDD(rdd_id))  # listener: the UI's Storage tab, the event log
+        by_executor = self.block_master.remove_rdd(rdd_id)
+        for executor_id, block_ids in by_executor.items():
+            if not self.endpoint.send(executor_id, pb.DriverMessage(
+                    remove_blocks=pb.RemoveBlocks(block_ids=block_ids))):
+                self.block_master.remove_executor(executor_id)  # gone already: nothing to wait for
+        if blocking and by_executor:
+            timeout = self.settings.get("spark.network.timeout")
+            if not self.block_master.wait_removed(rdd_id, timeout):
+                log.warning("removing the blocks of RDD %d: executors did not confirm within %.0f s",
+                            rdd_id, timeout)
+
+    def remove_broadcast(self, broadcast_id: int, from_driver: bool) -> None:
+        """Drop a broadcast's copies on the executors, and its bytes on the driver too if asked."""
+        if from_driver:
+            self.blob_store.remove(blob_key(broadcast_id))
+        self.endpoint.send_all(pb.DriverMessage(remove_broadcast=pb.RemoveBroadcast(broadcast_id=broadcast_id)))
+
+    def _wait(self, waiter: JobWaiter, job_id: int, timeout: float | None = None) -> bool:
+        """Wait for the job to end: raise its error if it failed; False if ``timeout`` passed.
+
+        Liveness: a job whose scheduler thread died, or that the scheduler no longer knows
+        while its waiter is still open (an internal error lost it), fails at once instead of
+        waiting forever; so does a job that no executor registered for in time.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        watch = _JobWatch(self, waiter, job_id)
         try:
-            while not waiter.wait(0.25):
-                if self._first_executor.is_set():
-                    continue
-                now = time.monotonic()
-                if self.backend.queued_for_resources():
-                    # a busy cluster: wait for executors as Spark does, saying so now and then
-                    if now - warned_at > STARVATION_WARNING:
-                        warned_at = now
-                        log.warning("Initial job has not accepted any resources; check the master's "
-                                    "status page to ensure that workers are registered and have "
-                                    "sufficient resources (this application asks for executors of "
-                                    "%s cores and %s of memory)", self.settings.get("spark.executor.cores"),
-                                    self.settings.raw().get("spark.executor.memory", "1g"))
-                elif now - self._started > start_timeout:
-                    self.loop.post(ev.JobCancelled(job_id, f"no executor registered within "
-                                                           f"{start_timeout:.0f} s "
-                                                           f"(sparklite.executor.startTimeout)"))
-                    waiter.wait(10)
-                    break
+            while not waiter.wait(0.25 if deadline is None else
+                                  min(0.25, max(0.0, deadline - time.monotonic()))):
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                watch.check()
         except KeyboardInterrupt as interrupt:
             raise self._interrupted(job_id, waiter, interrupt) from None
         waiter.raise_if_failed()
+        return True
+
+    def scheduler_failure(self) -> str | None:
+        """Why the scheduler thread can no longer run jobs, or None while it can."""
+        if self.loop.is_running:
+            return None
+        cause = self.loop.died or self.loop.error
+        return "the scheduler thread has stopped" + (f" ({type(cause).__name__}: {cause})" if cause else "")
 
     def _interrupted(self, job_id: int, waiter: JobWaiter, interrupt: KeyboardInterrupt) -> KeyboardInterrupt:
         """Ctrl-C while waiting: cancel the job (its tasks are killed; executors and caches stay)."""
@@ -324,8 +384,13 @@ class Runtime:
             done.set()
 
         self.loop.post(ev.CallRequested(func, reply))
-        if not done.wait(timeout):
-            raise TimeoutError("the scheduler thread did not answer")
+        deadline = time.monotonic() + timeout
+        while not done.wait(min(0.25, max(0.0, deadline - time.monotonic()))):
+            failure = self.scheduler_failure()
+            if failure is not None:
+                raise SparkliteError(f"the scheduler cannot answer: {failure}")
+            if time.monotonic() >= deadline:
+                raise TimeoutError("the scheduler thread did not answer")
         ok, value = box[0]
         if not ok:
             raise value
@@ -374,3 +439,63 @@ class Runtime:
         self.results.stop()
         self.server.stop(grace=1.0).wait(5.0)
 
+
+
+class _JobWatch:
+    """The liveness checks of one wait (see ``Runtime._wait``); ``check`` every few 100 ms."""
+
+    def __init__(self, runtime: Runtime, waiter: JobWaiter, job_id: int):
+        self.runtime = runtime
+        self.waiter = waiter
+        self.job_id = job_id
+        self._warned_at = time.monotonic()
+        self._next_probe = time.monotonic() + LIVENESS_CHECK_EVERY
+        self._probe_pending = False
+        self._gave_up = False
+
+    def check(self) -> None:
+        runtime = self.runtime
+        failure = runtime.scheduler_failure()
+        if failure is not None:
+            self.waiter.job_failed(SparkliteJobError(f"Job {self.job_id} cannot finish: {failure}"))
+            return
+        if not runtime._first_executor.is_set() and not self._gave_up:
+            self._no_executor_yet()
+        if not self._probe_pending and time.monotonic() >= self._next_probe:
+            self._probe_pending = True
+            runtime.loop.post(ev.CallRequested(self._is_lost, self._probed))
+
+    def _no_executor_yet(self) -> None:
+        """No executor ever registered: warn now and then on a busy cluster, or fail the job
+        after sparklite.executor.startTimeout."""
+        runtime, now = self.runtime, time.monotonic()
+        if runtime.backend.queued_for_resources():
+            # a busy cluster: wait for executors as Spark does, saying so now and then
+            if now - self._warned_at > STARVATION_WARNING:
+                self._warned_at = now
+                log.warning("Initial job has not accepted any resources; check the master's "
+                            "status page to ensure that workers are registered and have "
+                            "sufficient resources (this application asks for executors of "
+                            "%s cores and %s of memory)", runtime.settings.get("spark.executor.cores"),
+                            runtime.settings.raw().get("spark.executor.memory", "1g"))
+            return
+        start_timeout = runtime.settings.get("sparklite.executor.startTimeout")
+        if now - runtime._started > start_timeout:
+            self._gave_up = True
+            runtime.loop.post(ev.JobCancelled(self.job_id, f"no executor registered within "
+                                                           f"{start_timeout:.0f} s "
+                                                           f"(sparklite.executor.startTimeout)"))
+
+    def _is_lost(self) -> bool:
+        # on the scheduler thread: a job leaves dag.jobs only after its waiter was released
+        return self.job_id not in self.runtime.dag.jobs and not self.waiter.done
+
+    def _probed(self, answer: tuple[bool, Any]) -> None:
+        ok, lost = answer
+        if ok and lost:
+            log.error("job %d is unknown to the scheduler but was never ended; failing it", self.job_id)
+            self.waiter.job_failed(SparkliteJobError(
+                f"Job {self.job_id} was lost by the scheduler (an internal error; see "
+                f"sc._runtime.scheduler_errors): {self.runtime.scheduler_errors[-1:] or 'no error recorded'}"))
+        self._probe_pending = False
+        self._next_probe = time.monotonic() + LIVENESS_CHECK_EVERY

@@ -35,6 +35,8 @@ class TaskSet:
     is_barrier: bool = False
     #: task resources other than CPUs the stage's profile asks for (none can be offered yet)
     custom_resources: dict[str, float] = field(default_factory=dict)
+    #: the shuffle a shuffle-map task set writes (-1 for a result stage)
+    shuffle_id: int = -1
 
     def __len__(self) -> int:
         return len(self.partitions)

@@ -11,6 +11,14 @@ round or waits (gang scheduling); if one of them fails, the others are killed
 and the DAGScheduler retries or fails the stage (see task_slots.py for what
 can never be scheduled).
 
+Task reaper (Spark's ``spark.task.reaper.*``, on by default here): a killed attempt
+that has not ended ``spark.task.reaper.killTimeout`` after its kill was sent (a task
+that swallows the kill, or sits in a C call such as ``os.read``) would hold its slot
+forever, so its executor is removed: the backend ends the process (local mode
+SIGKILLs it and starts a replacement), and lineage recomputes what it held. The
+driver waits ``KILL_GRACE`` longer than the executor, which logs where the task's
+thread is stuck at the timeout (``spark.task.reaper.threadDump``).
+
 THREADING: every method runs on the scheduler thread.
 
 A result task's result is checked against spark.driver.maxResultSize before
@@ -39,6 +47,9 @@ from sparklite.scheduler.task_slots import unschedulable_reason
 
 log = logging.getLogger(__name__)
 
+#: seconds the driver adds to spark.task.reaper.killTimeout (the executor's thread dump first)
+KILL_GRACE = 1.0
+
 
 @dataclass
 class ExecutorSlots:
@@ -52,7 +63,9 @@ class ExecutorSlots:
 class TaskScheduler:
     def __init__(self, backend: Any, max_failures: int, cpus_per_task: int, locality_wait: float,
                  clock: Callable[[], float], schedule_revive: Callable[[float], None],
-                 max_executor_losses: int = 8, results: TaskResultGetter | None = None):
+                 max_executor_losses: int = 8, results: TaskResultGetter | None = None,
+                 kill_timeout: float | None = None,
+                 schedule_reaper: Callable[[float], None] = lambda delay: None):
         self.backend = backend
         self.dag: Any = None  # set by the DAGScheduler
         self.max_failures = max_failures
@@ -71,6 +84,11 @@ class TaskScheduler:
         self._task_ids = itertools.count()
         self._rotation = 0
         self._revive_at: float | None = None
+        #: spark.task.reaper.killTimeout, or None when the reaper is off
+        self.kill_timeout = kill_timeout
+        self._schedule_reaper = schedule_reaper
+        #: task id -> when its kill was sent (until the attempt ends or its executor goes)
+        self.killed_at: dict[int, float] = {}
         #: told when a barrier stage attempt is aborted, so its tasks' pending syncs fail (Runtime)
         self.barrier_aborted: Callable[[int, int, str], None] = lambda stage, attempt, why: None
         #: the ListenerEmitter (issue 13): task starts and ends become listener events
@@ -106,8 +124,36 @@ class TaskScheduler:
                 self.barrier_aborted(stage_id, manager.task_set.stage_attempt, reason)
             if kill_running:
                 for task_id, executor_id in manager.running_on().items():
-                    self.backend.kill_task(executor_id, task_id, reason)
+                    self.kill_attempt(executor_id, task_id, reason)
             self._forget_if_finished(manager)
+
+    def kill_attempt(self, executor_id: str, task_id: int, reason: str) -> None:
+        """Ask the executor to stop an attempt; the reaper watches that it does."""
+        self.backend.kill_task(executor_id, task_id, reason)
+        if self.kill_timeout is not None and task_id not in self.killed_at:
+            self.killed_at[task_id] = self._clock()
+            self._schedule_reaper(self.kill_timeout + KILL_GRACE)
+
+    def reap_unkillable(self) -> list[str]:
+        """Remove the executors of attempts that outlived their kill by the timeout; returns them."""
+        if self.kill_timeout is None:
+            return []
+        now = self._clock()
+        stuck: dict[str, list[int]] = {}
+        for task_id, killed in list(self.killed_at.items()):
+            entry = self.tasks.get(task_id)
+            if entry is None:
+                del self.killed_at[task_id]  # it ended after all
+            elif now - killed >= self.kill_timeout + KILL_GRACE:
+                del self.killed_at[task_id]
+                stuck.setdefault(entry[1].executor_id, []).append(task_id)
+        for executor_id, task_ids in stuck.items():
+            reason = (f"task{'s' if len(task_ids) > 1 else ''} {', '.join(map(str, task_ids))} did "
+                      f"not stop within {self.kill_timeout:g} s of being killed "
+                      f"(spark.task.reaper.killTimeout); its executor is replaced")
+            log.warning("executor %s: %s", executor_id, reason)
+            self.remove_executor(executor_id, reason)
+        return list(stuck)
 
     def _forget_if_finished(self, manager: TaskSetManager) -> None:
         ts = manager.task_set
@@ -188,6 +234,7 @@ class TaskScheduler:
                       accumulator_updates: bytes, failure_bytes: bytes, metrics: Any = None,
                       stored_size: int = 0, result_size: int | None = None,
                       result_dropped: bool = False) -> None:
+        self.killed_at.pop(task_id, None)  # it ended on its executor: nothing left to reap
         entry = self.tasks.get(task_id)
         if entry is None:  # stale: the executor was removed or the attempt already accounted for
             self.results.forget(executor_id, task_id, stored_size)
@@ -266,7 +313,7 @@ class TaskScheduler:
         reason = f"a task of barrier stage {ts.stage_id}.{ts.stage_attempt} failed: {failure.message}"
         self.barrier_aborted(ts.stage_id, ts.stage_attempt, reason)
         for task_id, executor_id in manager.running_on().items():
-            self.backend.kill_task(executor_id, task_id, reason)
+            self.kill_attempt(executor_id, task_id, reason)
         if isinstance(failure, FetchFailure):
             self.dag.fetch_failed(launch, failure)
         else:
@@ -289,6 +336,7 @@ class TaskScheduler:
                 del self.tasks[task_id]
                 if self.listener is not None:  # listener: the attempt died with its executor
                     self.listener.task_lost(launch, manager.task_set, executor_id, reason)
+                self.killed_at.pop(task_id, None)
                 if manager.task_set.is_barrier:
                     manager.handle_failure(task_id, TaskFailure(f"executor lost: {reason}", counts=False))
                     broken_gangs.setdefault(id(manager), (manager, launch))
@@ -298,7 +346,7 @@ class TaskScheduler:
         resubmitted: dict[int, list[int]] = {}
         aborted: list[tuple[TaskSetManager, str]] = []
         for manager in list(self.task_sets.values()):
-            lost, abort = manager.executor_lost(executor_id)
+            lost, abort = manager.executor_lost(executor_id, reason)
             if lost:
                 resubmitted.setdefault(manager.task_set.stage_id, []).extend(lost)
             if abort is not None:

@@ -164,7 +164,7 @@ class TaskSetManager:
         self._requeue(attempt.index)
         return None
 
-    def executor_lost(self, executor_id: str) -> tuple[list[int], str | None]:
+    def executor_lost(self, executor_id: str, reason: str = "") -> tuple[list[int], str | None]:
         """Re-pend attempts lost with the executor.
 
         Returns the partitions whose *finished* output was lost (shuffle-map task
@@ -180,8 +180,8 @@ class TaskSetManager:
                     ts = self.task_set
                     abort = (f"Task {attempt.index} in stage {ts.stage_id}.{ts.stage_attempt} lost its "
                              f"executor {self.executor_losses[attempt.index]} times (last: executor "
-                             f"{executor_id}); the task itself may be crashing it, e.g. by running "
-                             f"out of memory")
+                             f"{executor_id}{': ' + reason if reason else ''}); the task itself "
+                             f"may be crashing it (sparklite.task.maxExecutorLosses)")
                 self._requeue(attempt.index)
         lost_outputs: list[int] = []
         if self.task_set.is_shuffle_map:

@@ -282,3 +282,40 @@ def test_order_sensitive_operations_after_a_shuffle_survive_a_partial_recompute(
     if operation == "zipWithIndex":
         assert sorted(i for _, i in result) == list(range(97))
     assert len([s for s in recorder.stages if s.is_shuffle_map]) >= 2  # map outputs were recomputed
+
+
+def test_replacements_that_fail_to_start_never_fail_the_app_while_an_executor_works(context_factory):
+    # issue 11: local mode gave up after 3 x N start failures even with healthy executors
+    context = context_factory("local[2]", {"sparklite.test.crashReplacementExecutors": "true",
+                                           "spark.deploy.maxExecutorRetries": "2"})
+    wait_executors(context, 2)
+    victim, pid = sorted(executor_pids(context).items())[0]
+    kill(pid)
+    wait_executor_gone(context, victim)
+    backend = context._runtime.backend
+    wait_until(lambda: backend._start_failures >= 4, 60, message="replacements failing to start")
+    assert context.parallelize(range(100), 4).map(lambda x: x * 2).sum() == 9900  # on the survivor
+    assert not backend._failed
+
+
+def test_an_executor_exit_is_reported_with_its_code_or_signal(context_factory):
+    context = context_factory("local[1]", {"sparklite.task.maxExecutorLosses": "2"})
+    with pytest.raises(SparkliteJobError, match=r"lost its executor 2 times \(last: executor \d+: "
+                                                r"exited with code 3"):
+        context.parallelize([1], 1).map(lambda x: os._exit(3)).collect()
+    with pytest.raises(SparkliteJobError, match=r"killed by signal 9 \(SIGKILL\) — out of memory\?"):
+        context.parallelize([1], 1).map(lambda x: os.kill(os.getpid(), signal.SIGKILL)).collect()
+
+
+def test_a_task_allocating_past_pyspark_memory_fails_with_memory_error(context_factory):
+    context = context_factory("local[1]", {"spark.executor.pyspark.memory": "256m"})
+    with pytest.raises(MemoryError) as info:
+        context.parallelize([1], 1).map(lambda x: len(bytearray(3 << 30))).collect()
+    assert isinstance(info.value, SparkliteJobError)
+    assert "limited to 256m by spark.executor.pyspark.memory" in str(info.value)
+    pids = executor_pids(context)
+    # within the limit, the executor that refused 3 GiB runs shuffles and caches as ever
+    data = [(i % 10, str(i)) for i in range(20000)]
+    grouped = context.parallelize(data, 4).groupByKey().mapValues(len).cache()
+    assert sorted(grouped.collect()) == [(k, 2000) for k in range(10)]
+    assert executor_pids(context) == pids

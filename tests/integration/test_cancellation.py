@@ -174,3 +174,39 @@ def test_a_kill_while_the_task_starts_a_thread_reaches_the_task():
                          text=True, timeout=120)
     assert out.stdout.split() == ["300"], out.stderr[-2000:]
     assert "TaskKilled" not in out.stderr
+
+
+def _ignores_kills(directory: str, x: int) -> int:
+    import os
+    read_end, _ = os.pipe()
+    while True:  # a kill landing anywhere after the marker file exists is swallowed
+        try:
+            open(os.path.join(directory, f"stubborn-{x}"), "w").close()  # in the user's code now
+            if x == 0:
+                while True:  # swallows every kill
+                    time.sleep(0.01)
+            os.read(read_end, 1)  # blocked in C: an asynchronous exception never lands
+        except BaseException:
+            pass
+
+
+@pytest.mark.fault
+def test_tasks_that_ignore_their_kill_get_their_executors_replaced(context_factory, tmp_path):
+    sc = context_factory("local[2]", {"spark.task.reaper.killTimeout": "2s"})
+    cached = sc.parallelize(range(100), 2).map(lambda x: x * 5).cache()
+    assert cached.sum() == 5 * 4950
+    pids = sc._runtime.backend.process_ids()
+    directory = str(tmp_path)
+    thread, errors = _in_thread(lambda: sc.parallelize([0, 1], 2).map(
+        lambda x: _ignores_kills(directory, x)).count())
+    wait_until(lambda: len(list(tmp_path.glob("stubborn-*"))) == 2, timeout=30,
+               message="both tasks in their stubborn code")
+    sc.cancelAllJobs()
+    thread.join(15)
+    assert not thread.is_alive() and len(errors) == 1 and isinstance(errors[0], JobCancelledError)
+    # the reaper replaces both executors (killTimeout + 1 s of grace, plus a start-up)
+    wait_until(lambda: _running_tasks(sc) == 0, timeout=30, message="the stuck attempts to be reaped")
+    wait_until(lambda: len(sc._runtime.endpoint.executors) == 2, timeout=30, message="replacements")
+    assert not set(sc._runtime.backend.process_ids().values()) & set(pids.values())
+    assert sc.parallelize(range(10), 2).map(lambda x: x + 1).sum() == 55  # both slots free again
+    assert cached.sum() == 5 * 4950  # its blocks died with the executors: recomputed from lineage

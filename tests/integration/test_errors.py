@@ -66,3 +66,81 @@ def test_rdd_inside_a_task_is_refused(sc):
 def test_context_inside_a_task_is_refused(sc):
     with pytest.raises(ClosureSerializationError, match="SparkContext can only be used on the driver"):
         sc.parallelize([1]).map(lambda x: sc.defaultParallelism).collect()
+
+
+class NeedsKeywords(Exception):
+    """Defined where executors can import it; its keyword-only __init__ defeats pickle."""
+
+    def __init__(self, *, record: str):
+        super().__init__(f"bad record {record!r}")
+        self.record = record
+
+
+class CarriesALock(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.lock = threading.Lock()
+
+
+def _raise_keyword_only(x):
+    raise NeedsKeywords(record=str(x))
+
+
+def _raise_with_lock(x):
+    raise CarriesALock(f"cannot handle {x}")
+
+
+def _check_output(x):
+    import subprocess
+    import sys
+    return subprocess.check_output([sys.executable, "-c", "raise SystemExit(3)"])
+
+
+def _unpack(x):
+    import struct
+    return struct.unpack("<i", x)
+
+
+@pytest.mark.timeout(180)
+def test_task_exceptions_of_every_kind_reach_the_user_as_their_own_type(sc, tmp_path):
+    """Issue 11: each of these used to leave the action waiting forever."""
+    import json
+    import struct
+    import subprocess
+
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9\nna\xefve\n".encode("latin-1"))
+    cases = [
+        (lambda: sc.textFile(str(latin1)).collect(), UnicodeDecodeError, {"encoding": "utf-8"}),
+        (lambda: sc.parallelize(['{"a": 1}', "{bad"], 2).map(json.loads).collect(),
+         json.JSONDecodeError, {"pos": 1, "doc": "{bad"}),
+        (lambda: sc.parallelize([1], 1).map(_check_output).collect(), subprocess.CalledProcessError,
+         {"returncode": 3}),
+        (lambda: sc.parallelize([b"\x01"], 1).map(_unpack).collect(), struct.error, {}),
+        (lambda: sc.parallelize([5], 1).map(_raise_keyword_only).collect(), NeedsKeywords, {"record": "5"}),
+        (lambda: sc.parallelize([6], 1).map(_raise_with_lock).collect(), CarriesALock, {}),
+    ]
+    for action, expected_type, attributes in cases:
+        with pytest.raises(expected_type) as info:
+            action()
+        err = info.value
+        assert isinstance(err, SparkliteJobError), expected_type
+        assert err.remote_type.endswith(expected_type.__qualname__)
+        assert "failed 4 times" in str(err) and expected_type.__name__ in str(err)
+        for key, value in attributes.items():
+            assert getattr(err, key) == value, (expected_type, key)
+    assert sc.parallelize(range(10), 2).sum() == 45  # and the context still works
+
+
+@pytest.mark.timeout(120)
+def test_the_user_frames_of_a_json_error_are_in_the_message(sc):
+    import json
+
+    def parse(line):
+        return json.loads(line)  # the user's parse line
+
+    with pytest.raises(json.JSONDecodeError) as info:
+        sc.parallelize(["[1]", "[2", "[3]"], 3).map(parse).collect()
+    message = str(info.value)
+    assert "return json.loads(line)  # the user's parse line" in message
+    assert "JSONDecodeError: Expecting" in message

@@ -153,3 +153,48 @@ def test_each_context_uses_its_own_options_on_the_driver(sc, s3_context):
     assert SparkContext._active_spark_context is not s3
     fs.pipe(f"{BUCKET}/scoped/x.txt", b"1\n2\n")
     assert sorted(s3.textFile(f"s3a://{BUCKET}/scoped").collect()) == ["1", "2"]
+
+
+def _get_object(endpoint, credentials):
+    def read(key):
+        import botocore.config
+        import botocore.session
+
+        client = botocore.session.Session().create_client(
+            "s3", region_name="us-east-1", endpoint_url=f"http://{endpoint}",
+            config=botocore.config.Config(s3={"addressing_style": "path"}), **credentials)
+        return client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    return read
+
+
+def test_botocore_errors_in_tasks_reach_the_user_as_their_own_type(s3_context, s3_conf, monkeypatch):
+    """Issue 11: a botocore error (several constructor arguments, or keyword-only ones) raised
+    in a task used to leave the action waiting forever."""
+    import botocore.exceptions
+
+    from sparklite.errors import SparkliteJobError
+
+    sc, fs = s3_context
+    endpoint = s3_conf["spark.hadoop.fs.s3a.endpoint"]
+    fs.pipe(f"{BUCKET}/there.txt", b"here")
+    keys = {"aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": SECRET_KEY}
+    assert sc.parallelize(["there.txt"], 1).map(_get_object(endpoint, keys)).collect() == [b"here"]
+    with pytest.raises(botocore.exceptions.ClientError) as missing:  # ClientError(response, operation)
+        sc.parallelize(["missing.txt"], 1).map(_get_object(endpoint, keys)).collect()
+    assert isinstance(missing.value, SparkliteJobError)
+    assert missing.value.response["Error"]["Code"] == "NoSuchKey"
+    assert missing.value.operation_name == "GetObject"
+
+    def no_credentials(key):  # the executors have no credentials either (s3_conf emptied the env)
+        import botocore.config
+        import botocore.session
+
+        client = botocore.session.Session().create_client(
+            "s3", region_name="us-east-1", endpoint_url=f"http://{endpoint}",
+            config=botocore.config.Config(s3={"addressing_style": "path"}))
+        return client.get_object(Bucket=BUCKET, Key=key)
+
+    with pytest.raises(botocore.exceptions.NoCredentialsError) as unsigned:
+        sc.parallelize(["there.txt"], 1).map(no_credentials).collect()
+    assert isinstance(unsigned.value, SparkliteJobError)
+    assert "Unable to locate credentials" in str(unsigned.value)

@@ -283,3 +283,67 @@ def test_running_stage_retries_as_soon_as_its_input_dies_with_an_executor():
     h.complete(resumed)
     assert waiter.done and waiter.error is None
     h.dag.assert_no_state_left()
+
+
+def test_executor_losses_never_exhaust_a_stages_attempts():
+    # issue 11: a stage retried because an executor died used to count as a failed attempt
+    h = Harness()
+    a = FakeRDD(1, 2)
+    b = FakeRDD(2, 2, [ShuffleDependency(a, 0, hash_partitioner(2))])
+    waiter = h.submit(b)
+    h.complete(h.ts.task_sets[-1], executors=["e1", "e2"])
+    for _ in range(10):  # far more than spark.stage.maxConsecutiveAttempts (4)
+        h.dag.executor_lost("e2", "killed by signal 9", {})
+        h.run_timers()
+        rerun = h.ts.task_sets[-1]
+        assert rerun.is_shuffle_map and rerun.partitions == [1]
+        h.complete(rerun, executors=["e2"])
+        assert not waiter.done
+    h.complete(h.ts.task_sets[-1])
+    assert waiter.done and waiter.error is None
+    h.dag.assert_no_state_left()
+
+
+def _fetch_failure_from(executor_id):
+    return FetchFailure("gone", counts=False, shuffle_id=0, map_index=0, map_task_id=-1, reduce_id=0,
+                        executor_id=executor_id)
+
+
+def test_fetch_failures_from_dead_executors_do_not_count():
+    h = Harness()
+    h.ts.remove_executor = lambda executor_id, reason: None
+    b = FakeRDD(2, 1, [ShuffleDependency(FakeRDD(1, 1), 0, hash_partitioner(1))])
+    waiter = h.submit(b)
+    del h.ts.executors["e1"]  # died; its loss event is still on its way
+    for _ in range(6):
+        h.complete(h.ts.task_sets[-1], executors=["e2"])
+        h.dag.fetch_failed(h.launch(h.ts.task_sets[-1], 0), _fetch_failure_from("e1"))
+        h.run_timers()
+        assert not waiter.done
+    h.complete(h.ts.task_sets[-1], executors=["e2"])
+    h.complete(h.ts.task_sets[-1])
+    assert waiter.done and waiter.error is None
+
+
+def test_an_attempt_that_completes_a_partition_resets_the_count():
+    h = Harness()
+    h.ts.remove_executor = lambda executor_id, reason: None
+    b = FakeRDD(2, 2, [ShuffleDependency(FakeRDD(1, 1), 0, hash_partitioner(2))])
+    waiter = h.submit(b)
+
+    def fetch_failed_attempt(succeed_first=False):
+        h.complete(h.ts.task_sets[-1])  # the map output (re)made
+        result_set = h.ts.task_sets[-1]
+        if succeed_first:
+            h.dag.task_succeeded(h.launch(result_set, 0), result_set, pickle.dumps(0), b"")
+        h.dag.fetch_failed(h.launch(result_set, result_set.partitions[-1]), _fetch_failure_from("e1"))
+        h.run_timers()
+
+    for _ in range(3):  # one short of spark.stage.maxConsecutiveAttempts
+        fetch_failed_attempt()
+    fetch_failed_attempt(succeed_first=True)  # made progress: counts as the first again
+    fetch_failed_attempt()
+    fetch_failed_attempt()
+    assert not waiter.done
+    fetch_failed_attempt()
+    assert waiter.done and "maximum allowable number of times: 4" in str(waiter.error)
