@@ -56,7 +56,8 @@ def app(context_factory, tmp_path):
 
     with pytest.raises(Exception, match="boom from a task"):
         sc.parallelize(range(4), 2).map(boom).collect()
-    return sc, {"count_line": count_line, "collect_line": collect_line, "lines": len(lines)}
+    # the cached RDD is held: the ContextCleaner unpersists cached RDDs nobody references
+    return sc, {"count_line": count_line, "collect_line": collect_line, "lines": len(lines), "cached": counts}
 
 
 def test_rest_jobs_stages_tasks_executors_storage_environment(app):
