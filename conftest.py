@@ -18,6 +18,7 @@ BASE_CONF = {
     "sparklite.driver.allowMultipleContexts": "true",
     "sparklite.testing": "true",
     "spark.app.name": "sparklite-tests",
+    "spark.ui.port": "0",  # every test context gets its own free port (tests run side by side)
 }
 
 
@@ -75,11 +76,23 @@ def _doctest_sc(request: Any, doctest_namespace: dict[str, Any]) -> None:
         doctest_namespace["sc"] = shared_context("local")
 
 
+#: processes that outlive single tests on purpose (a module's browser): they and their children
+#: (renderers come and go with pages) are not leaks
+LONG_LIVED_ROOTS: set[int] = set()
+
+
 def _shared_executor_pids() -> set[int]:
     pids: set[int] = set()
     for context in _shared.values():
         pids.update(context._runtime.backend.process_ids().values())
     return pids
+
+
+def _under_long_lived_root(proc: psutil.Process) -> bool:
+    try:
+        return any(p.pid in LONG_LIVED_ROOTS for p in [proc, *proc.parents()])
+    except psutil.Error:
+        return False
 
 
 @pytest.fixture(autouse=True)
@@ -89,7 +102,7 @@ def _no_leaked_processes() -> Iterator[None]:
     before = {p.pid for p in me.children(recursive=True)}
     yield
     leaked = [p for p in me.children(recursive=True)
-              if p.pid not in before and p.pid not in _shared_executor_pids()]
+              if p.pid not in before and p.pid not in _shared_executor_pids() and not _under_long_lived_root(p)]
     gone, alive = psutil.wait_procs(leaked, timeout=10)
     if alive:
         for proc in alive:

@@ -16,7 +16,8 @@ Executors started later (replacements for lost ones) go the same way.
 
 The application's secret travels in the environment, never on the command line
 (any local user can read argv with ps). Executors hash ``str`` with
-``PYTHONHASHSEED=0``, as PySpark's workers do, and get the driver's import paths.
+``PYTHONHASHSEED=0``, as PySpark's workers do, and get the driver's import paths; each
+keeps its stdout/stderr under the app dir (``output_tee.py``) for the web UI's log pages.
 
 THREADING: LocalBackend serialises calls with its lock.
 """
@@ -26,6 +27,8 @@ import os
 import subprocess
 import sys
 from typing import Any
+
+from sparklite.executor import output_tee
 
 #: what ``--driver`` says when the address will arrive on stdin
 ADDRESS_ON_STDIN = "-"
@@ -128,7 +131,8 @@ class LocalLauncher:
     def _args(self, executor_id: str, driver_address: str, parent_pid: int) -> list[str]:
         return ["--driver", driver_address, "--executor-id", executor_id, "--cores", str(self.cores),
                 "--app-id", self.app_id, "--local-dir", self.app_dir, "--host", "127.0.0.1",
-                "--parent-pid", str(parent_pid)]
+                "--parent-pid", str(parent_pid),
+                "--log-dir", output_tee.log_dir_of(self.app_dir, executor_id)]
 
     def _spawn(self, executor_id: str, driver_address: str | None,
                env_extra: dict[str, str] | None = None) -> subprocess.Popen:

@@ -42,6 +42,8 @@ class ExecutorRegistered:
     host: str
     cores: int
     block_address: str
+    #: "stdout"/"stderr" -> URL of the executor's log (a standalone worker's log page)
+    log_urls: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ class StatusUpdated:
     result: Any  # pickled bytes, or a task_results.SpilledResult once fetched
     accumulator_updates: bytes
     failure: bytes
+    #: the attempt's TaskMetrics proto (listener events carry it to the UI and event log)
+    metrics: Any = None
     #: > 0: the payload is still on the executor (TaskStatus.stored_size)
     stored_size: int = 0
     #: bytes of the pickled result; None: len(result)

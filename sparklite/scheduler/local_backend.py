@@ -18,6 +18,12 @@ that many starts in a row have failed, never while some executor still works.
 
 Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
 process group, and it must cancel the driver's job, not kill the executors.
+
+An executor's stdout and stderr are kept under the application's scratch dir
+(``logs/<executor id>/stdout|stderr``, served by the web UI) and also reach the
+driver's own stdout and stderr, stderr lines prefixed ``[executor N]`` so a
+warning names the process it came from (the executor tees them itself:
+``executor/output_tee.py``, since forked executors share the template's fds).
 """
 from __future__ import annotations
 
