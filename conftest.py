@@ -24,6 +24,7 @@ BASE_CONF = {
     "sparklite.driver.allowMultipleContexts": "true",
     "sparklite.testing": "true",
     "spark.app.name": "sparklite-tests",
+    "spark.ui.port": "0",  # every test context gets its own free port (tests run side by side)
 }
 
 
@@ -81,6 +82,11 @@ def _doctest_sc(request: Any, doctest_namespace: dict[str, Any]) -> None:
         doctest_namespace["sc"] = shared_context("local")
 
 
+#: processes that outlive single tests on purpose (a module's browser): they and their children
+#: (renderers come and go with pages) are not leaks
+LONG_LIVED_ROOTS: set[int] = set()
+
+
 def _shared_executor_pids() -> set[int]:
     pids: set[int] = set()
     for context in _shared.values():
@@ -91,6 +97,13 @@ def _shared_executor_pids() -> set[int]:
 def _under(proc: psutil.Process, roots: set[int]) -> bool:
     try:
         return any(parent.pid in roots for parent in proc.parents())
+    except psutil.Error:
+        return False
+
+
+def _under_long_lived_root(proc: psutil.Process) -> bool:
+    try:
+        return any(p.pid in LONG_LIVED_ROOTS for p in [proc, *proc.parents()])
     except psutil.Error:
         return False
 
@@ -108,7 +121,7 @@ def _no_leaked_processes(request: Any) -> Iterator[None]:
     yield
     leaked = [p for p in me.children(recursive=True)
               if p.pid not in before and p.pid not in _shared_executor_pids()
-              and not _under(p, ray_roots)]
+              and not _under_long_lived_root(p) and not _under(p, ray_roots)]
     gone, alive = psutil.wait_procs(leaked, timeout=10)
     if alive:
         for proc in alive:

@@ -146,6 +146,20 @@ def _choice(*allowed: str) -> Callable[[str], str]:
     return parse
 
 
+def _regex(text: str) -> Any:
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+
+
+def _codec(text: str) -> str:
+    codec = str(text).strip().lower()
+    if codec != "zstd":
+        raise ValueError(f"sparklite writes zstd event logs only, got {text!r}")
+    return codec
+
+
 @dataclass(frozen=True)
 class ConfigEntry:
     """One key: how to parse it, its default (as text, like a config file), what it does."""
@@ -391,6 +405,15 @@ _entry("spark.scheduler.maxRegisteredResourcesWaitingTime", _duration("ms"), "30
 _entry("spark.worker.timeout", _positive_duration("s"), "60s",
        "A worker silent for this long is considered lost by the master; an application whose "
        "driver disconnected and did not come back within it is marked FAILED.")
+_entry("spark.worker.ui.port", _non_negative_int, "8081",
+       "Port of a worker's log pages (executors' stdout/stderr); taken ports fall through.")
+_entry("spark.worker.cleanup.enabled", parse_bool, "true",
+       "Remove the work directories (executor logs) of finished applications after "
+       "spark.worker.cleanup.appDataTtl. Differs from Spark: on by default.")
+_entry("spark.worker.cleanup.interval", _positive_duration("s"), "1800s",
+       "How often a worker looks for finished applications' directories to remove.")
+_entry("spark.worker.cleanup.appDataTtl", _duration("s"), "7d",
+       "How long a worker keeps a finished application's directory (its executors' logs).")
 _entry("sparklite.worker.heartbeatInterval", _positive_duration("ms"), "5s",
        "How often workers report to the master; must be less than spark.worker.timeout.")
 _entry("spark.deploy.retainedApplications", _positive_int, "200",
@@ -441,6 +464,45 @@ _entry("spark.cleaner.periodicGC.interval", _positive_duration("min"), "30min",
 _entry("spark.ui.showConsoleProgress", parse_bool, "false",
        "Draw a progress bar on stderr (a terminal only) for jobs running longer than 0.5 s. "
        "sparklite-shell turns it on unless it is set.")
+# --- web UI, REST API, metrics
+_entry("spark.ui.enabled", parse_bool, "true",
+       "Serve the application's web UI and REST API (/api/v1) from the driver while it runs.")
+_entry("spark.ui.port", _non_negative_int, "4040",
+       "Port of the driver's web UI; taken ports fall through to the next ones "
+       "(spark.port.maxRetries). 0 picks any free port.")
+_entry("spark.port.maxRetries", _non_negative_int, "16",
+       "How many ports after a taken one the web UIs try (driver, worker, history server).")
+_entry("spark.ui.prometheus.enabled", parse_bool, "true",
+       "Serve Prometheus metrics at /metrics/prometheus (driver) and /metrics/executors/prometheus.")
+_entry("spark.ui.retainedJobs", _positive_int, "1000", "Finished jobs the UI and status tracker remember.")
+_entry("spark.ui.retainedStages", _positive_int, "1000",
+       "Finished stages the UI and status tracker remember.")
+_entry("spark.ui.retainedTasks", _positive_int, "100000", "Tasks of one stage the UI remembers.")
+_entry("spark.ui.retainedDeadExecutors", _non_negative_int, "100", "Removed executors the UI remembers.")
+_entry("spark.redaction.regex", _regex, "(?i)secret|password|token|access[.]?key",
+       "Config keys whose values the UI, the event log and --verbose show as *********(redacted).")
+_entry("spark.scheduler.listenerbus.eventqueue.capacity", _positive_int, "10000",
+       "Events each listener queue (UI store, event log, others) holds before dropping new ones.")
+# --- event log and history server
+_entry("spark.eventLog.enabled", parse_bool, "false",
+       "Write the application's listener events as Spark's JSON-lines event log, readable by "
+       "Spark's History Server and sparklite-history.")
+_entry("spark.eventLog.dir", str, "file:/tmp/spark-events",
+       "Directory (any fsspec URL) of event logs; it must exist. Each application writes "
+       "<app id>.inprogress there, renamed to <app id> when it ends.")
+_entry("spark.eventLog.compress", parse_bool, "false",
+       "Compress event logs with spark.eventLog.compression.codec.")
+_entry("spark.eventLog.compression.codec", _codec, "zstd",
+       "Event log compression codec; zstd (what Spark writes by default) is the one sparklite writes.")
+_entry("spark.eventLog.overwrite", parse_bool, "false", "Replace an existing event log of the same name.")
+_entry("spark.eventLog.logBlockUpdates.enabled", parse_bool, "false",
+       "Also log every block update (cached partitions), so a history server shows Storage.")
+_entry("spark.eventLog.buffer.kb", _size("k"), "100k", "Buffer of the event log writer.")
+_entry("spark.history.fs.logDirectory", str, "file:/tmp/spark-events",
+       "Where sparklite-history (and Spark's History Server) look for event logs.")
+_entry("spark.history.ui.port", _non_negative_int, "18080", "Port of sparklite-history.")
+_entry("spark.history.fs.update.interval", _duration("s"), "10s",
+       "How often sparklite-history looks for new or changed event logs.")
 # --- tests
 _entry("sparklite.testing", parse_bool, "false", "Enables the sparklite.test.* keys.")
 

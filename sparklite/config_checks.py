@@ -30,8 +30,6 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
                                                  "only executors of a stage's ResourceProfile come "
                                                  "and go (spark.dynamicAllocation.executorIdleTimeout)"),
     "spark.shuffle.service.enabled": ("false", "executors serve their own shuffle files"),
-    "spark.eventLog.enabled": ("false", "no event log is written yet (issue 13)"),
-    "spark.eventLog.dir": (None, "no event log is written yet (issue 13)"),
     "spark.python.profile.memory": ("false", "tasks are not profiled yet"),
     "spark.driver.memory": ("1g", "the driver is your Python process: its memory is whatever it uses"),
     "spark.driver.cores": ("1", "the driver is your Python process"),
@@ -55,8 +53,6 @@ UNSUPPORTED: dict[str, tuple[str | None, str]] = {
     "spark.memory.offHeap.enabled": ("false", "there is no off-heap memory"),
     "spark.rpc.message.maxSize": (None, "gRPC messages are at most 4 MiB and bulk data streams "
                                         "in chunks (sparklite.shuffle.fetchChunkSize)"),
-    "spark.ui.enabled": ("true", "sparklite has no application web UI yet (issue 13)"),
-    "spark.ui.port": (None, "sparklite has no application web UI yet (issue 13)"),
 }
 
 #: keys of UNSUPPORTED that are still parsed (validated and shown by --verbose) but change nothing

@@ -22,7 +22,7 @@ import weakref
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Sequence, TypeVar
 
 import sparklite
-from sparklite import exit_hooks
+from sparklite import callsite, exit_hooks
 from sparklite.accumulators import AccumulatorRegistry
 from sparklite.cleaner import ContextCleaner
 from sparklite.conf import SparkConf
@@ -73,6 +73,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
     _lock: ClassVar[threading.RLock] = threading.RLock()
     _app_serial: ClassVar[Iterator[int]] = itertools.count()
     PACKAGE_EXTENSIONS: ClassVar[tuple[str, ...]] = (".zip", ".egg", ".jar")
+    #: called with each context once it started (sparklite-submit prints the web UI's URL)
+    _on_start: ClassVar[list[Callable[[SparkContext], None]]] = []
 
     def __init__(self, master: str | None = None, appName: str | None = None,
                  sparkHome: str | None = None, pyFiles: list[str] | None = None,
@@ -204,6 +206,8 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         self._start_profiler()
         self._finalizer = weakref.finalize(self, _stop_runtime, self._runtime, self._app_dir, self._cleaner)
         exit_hooks.stop_at_exit(self)
+        for hook in list(SparkContext._on_start):
+            hook(self)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -336,12 +340,13 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
 
     @property
     def uiWebUrl(self) -> str | None:
-        """The URL of the web UI; None (sparklite has no web UI yet).
+        """The URL of the application's web UI (``http://host:4040``), None when
+        ``spark.ui.enabled`` is false.
 
-        >>> sc.uiWebUrl is None
+        >>> sc.uiWebUrl.startswith("http://127.0.0.1:")
         True
         """
-        return None
+        return self._runtime.observers.ui_url
 
     @property
     def resources(self) -> dict[str, Any]:
@@ -524,7 +529,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
                 raise ValueError(f"Attempting to access a non-existent partition: {p}. "
                                  f"Total number of partitions: {total}")
         unique = list(dict.fromkeys(requested))  # a partition asked for twice is computed once
-        results = self._runtime.run_job(rdd, func, unique, self._job_properties())
+        results = self._runtime.run_job(rdd, func, unique, self._job_properties(), callsite.capture())
         from sparklite.filesystems import options_of
 
         with options_of(self):
@@ -540,7 +545,7 @@ class SparkContext(InputMixin, SharedVariablesMixin, JobsMixin, ProfilesMixin, S
         seconds (None for the others, whose tasks are cancelled)."""
         self._assert_alive()
         return self._runtime.run_job_within(rdd, func, list(range(len(rdd.partitions()))),
-                                            self._job_properties(), timeout)
+                                            self._job_properties(), timeout, callsite.capture())
 
     def runJob(self, rdd: RDD[T], partitionFunc: Callable[[Iterable[T]], Iterable[Any]],
                partitions: Sequence[int] | None = None, allowLocal: bool = False) -> list[Any]:

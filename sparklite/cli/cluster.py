@@ -83,12 +83,14 @@ def _default_memory() -> int:
 @click.option("--work-dir", default=None, help="Directory for executors' files (default: ./work).")
 @click.option("--host", default=None, help="Address executors bind and advertise (default: the one "
                                            "that routes to the master).")
+@click.option("--webui-port", type=int, default=None,
+              help="Log pages port (default spark.worker.ui.port, 8081; 0: any free port, -1: none).")
 @click.option("--properties-file", type=click.Path(dir_okay=False, exists=True),
               help="Config properties (secret, TLS).")
 def worker_main(master_url: str, cores: int | None, memory: str | None, work_dir: str | None,
-                host: str | None, properties_file: str | None) -> None:
+                host: str | None, webui_port: int | None, properties_file: str | None) -> None:
     """Start a standalone worker that offers this machine to a master."""
-    from sparklite.deploy.worker import Worker
+    from sparklite.deploy.worker import Cleanup, Worker
     from sparklite.rpc.security import cluster_security
     from sparklite.scheduler.master_url import StandaloneMaster, parse_master
     from sparklite.scheduler.runtime import _route_to
@@ -107,12 +109,17 @@ def worker_main(master_url: str, cores: int | None, memory: str | None, work_dir
     except (ConfigError, ValueError) as exc:
         raise ConfigFailure(str(exc)) from None
     configure_logging(settings.get("sparklite.logLevel"))
+    port = settings.get("spark.worker.ui.port") if webui_port is None else webui_port
+    cleanup = Cleanup(settings.get("spark.worker.cleanup.enabled"), settings.get("spark.worker.cleanup.interval"),
+                      settings.get("spark.worker.cleanup.appDataTtl"))
     worker = Worker(list(spec.hosts), host, cores or os.cpu_count() or 1, memory_bytes,
                     work_dir or os.path.join(os.getcwd(), "work"), security,
-                    settings.get("sparklite.worker.heartbeatInterval"), resources)
+                    settings.get("sparklite.worker.heartbeatInterval"), None if port < 0 else port, cleanup,
+                    settings.get("spark.port.maxRetries"), resources)
+    pages = f", logs at {worker.pages.url}/" if worker.pages is not None else ""
     offered = "".join(f", {name} {addresses}" for name, addresses in sorted(resources.items()))
     click.echo(f"sparklite worker {worker.worker_id}: {worker.cores} cores, {memory_bytes >> 20} MiB"
-               f"{offered}, master {master_url}", err=True)
+               f"{offered}, master {master_url}{pages}", err=True)
     runner = threading.Thread(target=worker.run, name="worker-main", daemon=True)
     runner.start()
     try:

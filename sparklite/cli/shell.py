@@ -62,9 +62,15 @@ def banner(sc: Any, registered: int, expected: int) -> str:
         f"sparklite {sparklite.__version__} shell (Python {platform.python_version()})",
         f"SparkContext available as 'sc' (master = {sc.master}, app id = {sc.applicationId}).",
         executors + ".",
-        f"Web UI: {sc.uiWebUrl or 'none (sparklite has no web UI yet)'}.",
+        f"Web UI: {_ui_url(sc) or 'none (spark.ui.enabled is false)'}.",
         "Ctrl-C cancels the running job; Ctrl-D or exit() stops the context and quits.",
     ])
+
+
+def _ui_url(sc: Any) -> str | None:
+    """The UI's URL; with a secret to present (off loopback, spark.authenticate), with its token."""
+    ui = getattr(sc._runtime.observers, "ui", None)
+    return (ui.url_with_token or ui.url) if ui is not None else None
 
 
 def run_code(namespace: dict[str, Any], source: str, filename: str) -> bool:

@@ -144,6 +144,7 @@ def main(master: str | None, deploy_mode: str | None, name: str | None, conf_pai
         raise ConfigFailure(str(exc)) from None
     app = os.path.abspath(app)
     sys.argv = [app, *app_args]
+    _announce_web_ui()
     # as `python app.py`: the script's directory first; then --py-files, also shipped to executors
     sys.path[0:0] = [os.path.dirname(app), *import_paths]
     try:
@@ -216,6 +217,18 @@ def _stop_active_context(error: str | None = None) -> None:
         if error is not None:
             context._ending_with_error(error)
         context.stop()
+
+
+def _announce_web_ui() -> None:
+    """Print each context's web UI address on stderr when the script starts one."""
+    from sparklite import SparkContext
+
+    def announce(sc: SparkContext) -> None:
+        ui = sc._runtime.observers.ui
+        if ui is not None:
+            click.echo(f"sparklite: Web UI for {sc.applicationId} at {ui.url_with_token or ui.url}", err=True)
+
+    SparkContext._on_start.append(announce)
 
 
 def _absolute_paths(value: str | None, flag: str) -> str | None:

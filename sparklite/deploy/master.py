@@ -124,6 +124,7 @@ class Master:
         self.loop.post(_Event("call", payload=(lambda: self.state.status(time.monotonic()), reply)))
         if not done.wait(10):
             raise TimeoutError("master thread did not answer")
+        box[0].url = self.url
         return box[0]
 
     # ------------------------------------------------------------------ streams

@@ -31,6 +31,7 @@ THREADING: one master thread (an event loop) calls every method.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +82,8 @@ class WorkerInfo:
         """Addresses of ``name`` no executor on this worker holds: each goes to one executor."""
         held = {a for e in self.executors.values() for a in e.resources.get(name, [])}
         return [a for a in self.resources.get(name, []) if a not in held]
+    #: http://host:port of its log pages ("" if it serves none)
+    webui_address: str = ""
 
     @property
     def cores_used(self) -> int:
@@ -106,6 +109,13 @@ class AppInfo:
     next_executor_id: int = 0
     state: str = "RUNNING"
     executors: dict[str, ExecutorInfo] = field(default_factory=dict)
+    #: the application's web UI, its user, and when it started and ended (epoch ms; 0 unknown)
+    ui_url: str = ""
+    user: str = ""
+    start_time: int = 0
+    end_time: int = 0
+    #: every executor it was given, also ended ones (the master's page links to their logs)
+    history: dict[str, ExecutorInfo] = field(default_factory=dict)
     #: when its driver's stream dropped (DISCONNECTED), and when it ended (FINISHED, FAILED)
     disconnected_at: float | None = None
     ended_at: float | None = None
@@ -137,6 +147,7 @@ class MasterState:
 
     def register_worker(self, reg: pb.RegisterWorker, now: float) -> list[Command]:
         worker = WorkerInfo(reg.worker_id, reg.host, reg.cores, reg.memory, now,
+                            webui_address=reg.webui_address,
                             resources=_addresses(reg.resource_addresses))
         old = self.workers.get(reg.worker_id)
         commands: list[Command] = []
@@ -223,6 +234,9 @@ class MasterState:
         app.disconnected_at = app.ended_at = None
         app.reason = ""
         app.driver_address = reg.driver_address
+        app.ui_url, app.user = reg.ui_url, reg.user
+        app.start_time = reg.start_time or app.start_time or int(time.time() * 1000)
+        app.end_time = 0
         app.next_executor_id = max(app.next_executor_id, reg.next_executor_id)
         for summary in reg.executors:  # re-registration after a master restart
             if summary.executor_id not in app.executors:
@@ -261,6 +275,7 @@ class MasterState:
         app.state = state
         app.reason = reason if state == "FAILED" else ""
         app.ended_at = now
+        app.end_time = int(time.time() * 1000)
         commands: list[Command] = []
         for info in list(app.executors.values()) if kill else []:
             worker = self.workers.get(info.worker_id)
@@ -309,6 +324,7 @@ class MasterState:
                                     app.executor_cores, app.executor_memory, resources=given)
                 worker.executors[(app.app_id, executor_id)] = info
                 app.executors[executor_id] = info
+                app.history[executor_id] = info
                 commands.append(("worker", worker.worker_id, pb.MasterToWorker(launch=pb.LaunchExecutor(
                     app_id=app.app_id, executor_id=executor_id, cores=app.executor_cores,
                     memory=app.executor_memory, driver_address=app.driver_address, env=app.env,
@@ -334,10 +350,16 @@ class MasterState:
             workers=[pb.WorkerStatus(worker_id=w.worker_id, host=w.host, cores=w.cores,
                                      cores_used=w.cores_used, memory=w.memory, memory_used=w.memory_used,
                                      state="ALIVE" if w.alive else "DEAD",
-                                     last_heartbeat_age=now - w.last_seen)
+                                     last_heartbeat_age=now - w.last_seen, webui_address=w.webui_address,
+                                     last_heartbeat=int((time.time() - (now - w.last_seen)) * 1000))
                      for w in self.workers.values()],
             applications=[pb.ApplicationStatus(app_id=a.app_id, name=a.name, driver_address=a.driver_address,
                                                state=a.state, reason=a.reason,
-                                               cores_granted=sum(e.cores for e in a.executors.values()))
+                                               cores_granted=sum(e.cores for e in a.executors.values()),
+                                               ui_url=a.ui_url, start_time=a.start_time, end_time=a.end_time,
+                                               user=a.user, executor_memory=a.executor_memory,
+                                               cores_max=a.cores_max,
+                                               all_executors=[e.summary() for e in
+                                                              {**a.history, **a.executors}.values()])
                           for a in self.apps.values()],
             executors=[e.summary() for w in self.workers.values() if w.alive for e in w.executors.values()])

@@ -21,9 +21,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--resources", default="{}",
                         help='JSON: the resource addresses this executor was given, {"gpu": ["0"]}')
     parser.add_argument("--profile-id", type=int, default=0, help="the ResourceProfile it serves")
+    parser.add_argument("--log-dir", help="keep stdout/stderr in files here too (local executors)")
     args = parser.parse_args(argv)
+    if args.log_dir:
+        from sparklite.executor import output_tee
+
+        output_tee.install(args.log_dir, args.executor_id)
     if os.environ.get("SPARKLITE_TEST_CRASH_ON_START"):  # set only under sparklite.testing
         print(f"executor {args.executor_id}: crashing on start (test hook)", file=sys.stderr)
+        _drain_output(args)
         return 3
 
     import json
@@ -40,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
         # on stdin once it listens; EOF first means the driver gave up starting
         driver = sys.stdin.readline().strip()
         if not driver:
+            _drain_output(args)
             return 0
     executor = Executor(args.executor_id, driver, args.cores, args.app_id, args.local_dir,
                         args.host, security_from_env(), args.parent_pid or None,
@@ -48,8 +55,18 @@ def main(argv: list[str] | None = None) -> int:
     code = executor.run()
     sys.stdout.flush()
     sys.stderr.flush()
+    _drain_output(args)
     # task threads may still be running user code; they must not keep the process alive
     os._exit(code)
+
+
+def _drain_output(args: argparse.Namespace) -> None:
+    if args.log_dir:
+        from sparklite.executor import output_tee
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        output_tee.drain()
 
 
 if __name__ == "__main__":

@@ -133,7 +133,15 @@ class ExecutorEnv:
         writer = ShuffleWriter(spec, self.shuffle_dir, map_index, context.taskAttemptId(),
                                self.executor_id, self.host, self.block_address, self.batch_size,
                                memory_limit=self.task_memory())
-        return writer.write(records)
+        status = writer.write(records)
+        metrics = getattr(context, "task_metrics", None)
+        if metrics is not None:
+            metrics.shuffle_bytes_written += sum(status.sizes)
+            metrics.shuffle_records_written += writer.records_written
+            metrics.shuffle_write_time += writer.write_time_ns
+            metrics.add_spill(writer.spilled_memory, writer.spilled_disk)
+            metrics.note_memory(writer.peak_memory)
+        return status
 
     def close(self) -> None:
         with self._channel_lock:

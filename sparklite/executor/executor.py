@@ -109,9 +109,14 @@ class Executor:
         channel = make_channel(self.driver_address, self.security)
         if self.parent_pid:
             threading.Thread(target=self._watch_parent, name="parent-watchdog", daemon=True).start()
+        # a standalone worker says where it serves this executor's stdout/stderr (Spark's variables)
+        log_urls = {kind: os.environ[var] for kind, var in (("stdout", "SPARK_LOG_URL_STDOUT"),
+                                                            ("stderr", "SPARK_LOG_URL_STDERR"))
+                    if os.environ.get(var)}
         self.outbox.put(pb.ExecutorMessage(register=pb.RegisterExecutor(
             executor_id=self.executor_id, host=self.host, block_port=port, cores=self.cores,
-            pid=os.getpid(), local_dir=self.local_dir, resource_profile_id=self.profile_id,
+            pid=os.getpid(), local_dir=self.local_dir, log_urls=log_urls,
+            resource_profile_id=self.profile_id,
             resources={n: pb.ResourceAddresses(addresses=a) for n, a in self.resources.items()})))
         code = 0
         try:
@@ -167,6 +172,11 @@ class Executor:
         elif kind == "remove_blocks" and self.env is not None:
             for block_id in msg.remove_blocks.block_ids:
                 self.env.block_manager.remove(block_id)
+        elif kind == "thread_dump":
+            from sparklite.thread_dump import thread_dump
+
+            self.outbox.put(pb.ExecutorMessage(thread_dump=pb.ThreadDump(
+                request_id=msg.thread_dump.request_id, text=thread_dump())))
         elif kind == "shutdown":
             return False
         return True
@@ -192,6 +202,9 @@ class Executor:
 
         configure_logging(settings.get("sparklite.logLevel"))
         _tune_gc(settings.get("sparklite.executor.gcThresholds"))
+        from sparklite.executor.task_metrics import install_gc_timer
+
+        install_gc_timer()
         self.env = ExecutorEnv(self.executor_id, self.host, registered.app_id, self.local_dir, settings,
                                self.security, channel, self.block_address, self.outbox.put, self.cores)
         self._chunk_size = self.env.fetch_chunk_size

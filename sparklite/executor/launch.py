@@ -23,7 +23,8 @@ executor that ended go back to the pool (``release``). Too few addresses for
 
 The application's secret travels in the environment, never on the command line
 (any local user can read argv with ps). Executors hash ``str`` with
-``PYTHONHASHSEED=0``, as PySpark's workers do, and get the driver's import paths.
+``PYTHONHASHSEED=0``, as PySpark's workers do, and get the driver's import paths; each
+keeps its stdout/stderr under the app dir (``output_tee.py``) for the web UI's log pages.
 
 THREADING: LocalBackend serialises calls with its lock.
 """
@@ -37,6 +38,8 @@ from typing import Any, Mapping
 
 from sparklite.errors import ConfigError
 from sparklite.resource_discovery import AddressPool, discover, resource_requests
+
+from sparklite.executor import output_tee
 
 #: what ``--driver`` says when the address will arrive on stdin
 ADDRESS_ON_STDIN = "-"
@@ -166,7 +169,8 @@ class LocalLauncher:
         return ["--driver", driver_address, "--executor-id", executor_id, "--cores", str(cores),
                 "--app-id", self.app_id, "--local-dir", self.app_dir, "--host", "127.0.0.1",
                 "--parent-pid", str(parent_pid), "--resources", json.dumps(given),
-                "--profile-id", str(profile_id)]
+                "--profile-id", str(profile_id),
+                "--log-dir", output_tee.log_dir_of(self.app_dir, executor_id)]
 
     def _spawn(self, executor_id: str, driver_address: str | None,
                env_extra: dict[str, str] | None = None,

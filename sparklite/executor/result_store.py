@@ -49,6 +49,8 @@ class TaskResultStore:
             return status
         slim = pb.TaskStatus(task_id=status.task_id, state=status.state, run_seconds=status.run_seconds,
                              result_size=result_size)
+        if status.HasField("metrics"):  # the task's end reaches the listeners even if its result is refused
+            slim.metrics.CopyFrom(status.metrics)
         if status.state == pb.FINISHED and 0 < self.max_result_size < result_size:
             slim.result_dropped = True  # the driver refuses it anyway: spare the disk and the network
             return slim

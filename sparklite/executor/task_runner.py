@@ -17,6 +17,8 @@ from typing import Any
 from sparklite import serializers
 from sparklite.errors import (ExceptionFailure, FetchFailed, FetchFailure, TaskKilled, TaskKilledFailure,
                               capture_exception)
+from sparklite.executor import task_metrics
+from sparklite.executor.task_metrics import TaskMetricsCollector
 from sparklite.rpc.generated import sparklite_pb2 as pb
 from sparklite.files import DEPENDENCIES_PROPERTY
 from sparklite.profiler import PROFILE_PROPERTY, run_profiled
@@ -47,21 +49,31 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
                             resources={name: ResourceInformation(name, list(r.addresses))
                                        for name, r in launch.resources.items()})
     context.fetch_failure = None  # type: ignore[attr-defined]
+    metrics = context.task_metrics = TaskMetricsCollector()  # type: ignore[attr-defined]
     TaskContext._set(context)
     started = time.perf_counter()
+    cpu_started = time.thread_time_ns()
+    gc_started = task_metrics.gc_time_ns
+    ran = cpu_ran = None
     status = pb.TaskStatus(task_id=launch.task_id)
     try:
         if dependencies is not None:
             env.files.update(dependencies)  # addFile/addPyFile: before the body is unpickled
         body = body_of()
+        deserialized, cpu_deserialized = time.perf_counter(), time.thread_time_ns()
+        metrics.executor_deserialize_time = int((deserialized - started) * 1000)
+        metrics.executor_deserialize_cpu_time = cpu_deserialized - cpu_started
         if profile_aid is None:
             value = body.run(launch.partition, context)
         else:
             value = run_profiled(lambda: body.run(launch.partition, context), body.rdd._rdd_id,
                                  context.accumulator_updates, int(profile_aid))
+        ran, cpu_ran = time.perf_counter(), time.thread_time_ns()
         if context.fetch_failure is not None:  # type: ignore[attr-defined]
             raise context.fetch_failure  # type: ignore[attr-defined]
         status.result = _dump_result(value)
+        metrics.result_serialization_time = int((time.perf_counter() - ran) * 1000)
+        metrics.result_size = len(status.result)
         status.state = pb.FINISHED
         if context.accumulator_updates:
             status.accumulator_updates = serializers.dumps(context.accumulator_updates)
@@ -77,8 +89,20 @@ def run_task(env: Any, body_of: Any, map_locations: dict[int, list], launch: pb.
                                       _exception_failure(exc, getattr(env, "python_memory_limit", None)))
     finally:
         TaskContext._set(None)
-    status.run_seconds = time.perf_counter() - started
+    ended = time.perf_counter()
+    status.run_seconds = ended - started
+    _finish_metrics(metrics, started, cpu_started, ran or ended, cpu_ran or time.thread_time_ns(), gc_started)
+    metrics.to_proto(status.metrics)
     return status
+
+
+def _finish_metrics(metrics: TaskMetricsCollector, started: float, cpu_started: int, ran: float,
+                    cpu_ran: int, gc_started: int) -> None:
+    """Run time excludes deserialization, as Spark's executorRunTime does."""
+    deserialize_ms = metrics.executor_deserialize_time
+    metrics.executor_run_time = max(0, int((ran - started) * 1000) - deserialize_ms)
+    metrics.executor_cpu_time = max(0, cpu_ran - cpu_started - metrics.executor_deserialize_cpu_time)
+    metrics.jvm_gc_time = (task_metrics.gc_time_ns - gc_started) // 1_000_000
 
 
 def killed_status(task_id: int) -> pb.TaskStatus:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator
 
+from sparklite import callsite
 from sparklite.storagelevel import StorageLevel
 
 if TYPE_CHECKING:
@@ -83,6 +84,8 @@ class RDDBase:
         self._storage_level: StorageLevel = StorageLevel.NONE
         self._name: str | None = None
         self._partitions: list[Partition] | None = None
+        #: the user's line that made this RDD (``map at job.py:7``); driver only
+        self._creation_site = callsite.capture(2)
 
     # ------------------------------------------------------------------ hooks
 
@@ -158,6 +161,7 @@ class RDDBase:
         self.partitions()  # executors must never re-plan partitions
         state = self.__dict__.copy()
         state["_ctx"] = None
+        state.pop("_creation_site", None)
         for name in self._transient:
             state.pop(name, None)
         return state

@@ -81,6 +81,10 @@ class ShuffleDependency(Dependency):
         self.partitioner = partitioner
         self.aggregator = aggregator
         self.map_side_combine = map_side_combine and aggregator is not None
+        from sparklite import callsite
+
+        #: the user's call that made the shuffle (``reduceByKey at job.py:10``): its map stage's name
+        self.creation_site = callsite.capture()
         cleaner = cleaner_of(rdd)
         if cleaner is not None:  # its files go once no RDD's lineage holds this dependency
             cleaner.register_shuffle(self)

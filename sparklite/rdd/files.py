@@ -96,22 +96,25 @@ def plan_splits(path_spec: str, min_partitions: int, put_blob: Any) -> list[File
 
 
 def read_split(split: FileSplit, use_unicode: bool, fetch_blob: Any) -> Iterator[Any]:
-    """The lines of one split (executor side)."""
+    """The lines of one split (executor side); counted in the task's input metrics per block."""
+    from sparklite.executor.task_metrics import current
+
+    metrics = current()
     if split.blob_key is not None:
         import io
 
         raw = io.BytesIO(fetch_blob(split.blob_key))
         stream = _decompress(raw, split.compression)
-        yield from _lines_of_stream(stream, use_unicode)
+        yield from _lines_of_stream(stream, use_unicode, metrics)
         return
     from sparklite.filesystems import open_url
 
     if split.compression:
         with open_url(split.url, "rb", compression=split.compression) as f:
-            yield from _lines_of_stream(f, use_unicode)
+            yield from _lines_of_stream(f, use_unicode, metrics)
         return
     with open_url(split.url, "rb") as f:
-        yield from _lines_of_range(f, split.start, split.end, use_unicode)
+        yield from _lines_of_range(f, split.start, split.end, use_unicode, metrics)
 
 
 def _decompress(raw: Any, compression: str | None) -> Any:
@@ -122,18 +125,20 @@ def _decompress(raw: Any, compression: str | None) -> Any:
     return compr[compression](raw, mode="rb")
 
 
-def _lines_of_stream(f: Any, use_unicode: bool) -> Iterator[Any]:
+def _lines_of_stream(f: Any, use_unicode: bool, metrics: Any = None) -> Iterator[Any]:
     carry = b""
     while True:
         block = f.read(READ_CHUNK)
         if not block:
             break
-        carry = yield from _emit_complete_lines(carry + block, use_unicode)
+        if metrics is not None:
+            metrics.input_bytes += len(block)
+        carry = yield from _emit_complete_lines(carry + block, use_unicode, metrics)
     if carry:
-        yield from _split_text(carry, use_unicode)
+        yield from _counted(_split_text(carry, use_unicode), metrics)
 
 
-def _lines_of_range(f: Any, start: int, end: int, use_unicode: bool) -> Iterator[Any]:
+def _lines_of_range(f: Any, start: int, end: int, use_unicode: bool, metrics: Any = None) -> Iterator[Any]:
     if start > 0:
         f.seek(start - 1)
         f.readline()  # the line holding byte start-1 belongs to the previous split
@@ -148,18 +153,26 @@ def _lines_of_range(f: Any, start: int, end: int, use_unicode: bool) -> Iterator
         data = carry + block
         if remaining <= 0 and not data.endswith(b"\n"):
             data += f.readline()  # finish the line that starts before `end`
-        carry = yield from _emit_complete_lines(data, use_unicode)
+        if metrics is not None:
+            metrics.input_bytes += len(data) - len(carry)
+        carry = yield from _emit_complete_lines(data, use_unicode, metrics)
     if carry:
-        yield from _split_text(carry, use_unicode)
+        yield from _counted(_split_text(carry, use_unicode), metrics)
 
 
-def _emit_complete_lines(data: bytes, use_unicode: bool):
+def _emit_complete_lines(data: bytes, use_unicode: bool, metrics: Any = None):
     """Yield the lines of ``data`` up to its last newline; return the incomplete rest."""
     idx = data.rfind(b"\n")
     if idx < 0:
         return data
-    yield from _split_text(data[:idx], use_unicode)
+    yield from _counted(_split_text(data[:idx], use_unicode), metrics)
     return data[idx + 1:]
+
+
+def _counted(lines: list[Any], metrics: Any) -> list[Any]:
+    if metrics is not None:
+        metrics.input_records += len(lines)
+    return lines
 
 
 def _split_text(chunk: bytes, use_unicode: bool) -> list[Any]:

@@ -50,7 +50,11 @@ def write_objects(url: str, records: Iterable[Any], batch_size: int) -> int:
             write_frames(f, batch, batch_size)
             n += len(batch)
     fs, path = url_to_fs(tmp_url)
-    fs.mv(path, fs._strip_protocol(url))
+    final = fs._strip_protocol(url)
+    fs.mv(path, final)
+    from sparklite.rdd.output import _count_output
+
+    _count_output(fs, final, n)
     return n
 
 

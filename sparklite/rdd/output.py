@@ -63,12 +63,29 @@ def _write_part(url: str, compression: str | None, lines: Iterator[bytes]) -> No
 
     tmp = url.rsplit("/", 1)
     tmp_url = f"{tmp[0]}/.{tmp[1]}.tmp"
+    records = 0
     with open_url(tmp_url, "wb", compression=compression) as f:
         for line in lines:
             f.write(line)
             f.write(b"\n")
+            records += 1
     fs, path = url_to_fs(tmp_url)
-    fs.mv(path, fs._strip_protocol(url))
+    final = fs._strip_protocol(url)
+    fs.mv(path, final)
+    _count_output(fs, final, records)
+
+
+def _count_output(fs: Any, path: str, records: int) -> None:
+    """The task's Output metrics: one part file's records and bytes."""
+    from sparklite.executor.task_metrics import current
+
+    metrics = current()
+    if metrics is not None:
+        metrics.output_records += records
+        try:
+            metrics.output_bytes += int(fs.size(path))
+        except OSError:
+            pass
 
 
 class OutputMixin:

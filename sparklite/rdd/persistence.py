@@ -139,7 +139,9 @@ class PersistenceMixin:
     def toDebugString(self: RDD) -> bytes:
         """A description of this RDD and its recursive dependencies for debugging.
 
-        Each line is ``(partitions) RDD``; shuffle dependencies indent one level.
+        Spark's layout: each RDD with the call site that made it and its storage level;
+        a shuffle starts an indented ``+-`` branch; a persisted RDD shows its cached
+        partitions and their sizes.
 
         Returns
         -------
@@ -150,21 +152,13 @@ class PersistenceMixin:
         --------
         >>> rdd = sc.parallelize([("a", 1)], 2).reduceByKey(lambda a, b: a + b)
         >>> print(rdd.toDebugString().decode())  # doctest: +ELLIPSIS
-        (2) ShuffledRDD[...]
-          (2) ParallelCollectionRDD[...]
+        (2) ShuffledRDD[...] at reduceByKey at <doctest ...>:1 []
+         +-(2) ParallelCollectionRDD[...] at parallelize at <doctest ...>:1 []
         """
-        lines: list[str] = []
-        stack: list[tuple[Any, int]] = [(self, 0)]
-        while stack:
-            rdd, depth = stack.pop()
-            level = rdd._storage_level
-            extra = f" [{level}]" if level.is_valid else ""
-            lines.append(f"{'  ' * depth}({rdd.getNumPartitions()}) {rdd!r}{extra}")
-            for dep in reversed(rdd.dependencies()):
-                from sparklite.rdd.dependency import ShuffleDependency
+        from sparklite.rdd.debug_string import debug_string
 
-                stack.append((dep.rdd, depth + (1 if isinstance(dep, ShuffleDependency) else 0)))
-        return "\n".join(lines).encode("utf-8")
+        runtime = getattr(self.ctx, "_runtime", None)
+        return debug_string(self, getattr(runtime, "block_master", None)).encode("utf-8")
 
     def cleanShuffleDependencies(self: RDD, blocking: bool = False) -> None:
         """Removes an RDD's shuffles and it's non-persisted ancestors.

@@ -32,7 +32,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from sparklite.errors import SparkliteError
 
@@ -66,6 +66,8 @@ class BarrierCoordinator:
         #: recently aborted attempts -> why (late arrivals fail at once)
         self._aborted: OrderedDict[tuple[int, int], str] = OrderedDict()
         self._closed: str | None = None
+        #: job id -> its result stage (the job's end frees that stage's sync state)
+        self._final_stages: dict[int, int] = {}
 
     def sync(self, stage_id: int, stage_attempt: int, num_tasks: int, partition: int, epoch: int,
              method: str, message: str, is_active: Callable[[], bool] = lambda: True) -> list[str]:
@@ -171,12 +173,19 @@ class BarrierCoordinator:
                         if s.waiting == 0 and (s.error is not None or k[0] == stage_id)]:
                 del self._attempts[key]
 
-    # listener hooks (scheduler thread): a finished stage or job needs no sync state any more
-    def stage_completed(self, stage: object, error: object) -> None:
-        self._forget(getattr(stage, "id", None))
+    # listener events (the bus's thread): a finished stage or job needs no sync state any more
+    def on_stage_completed(self, event: Any) -> None:
+        self._forget(event.stage_info.stage_id)
 
-    def job_ended(self, job: object, error: object) -> None:
-        self._forget(getattr(getattr(job, "final_stage", None), "id", None))
+    def on_job_start(self, event: Any) -> None:
+        if event.stage_infos:
+            with self._cond:
+                self._final_stages[event.job_id] = event.stage_infos[-1].stage_id
+
+    def on_job_end(self, event: Any) -> None:
+        with self._cond:
+            final = self._final_stages.pop(event.job_id, None)
+        self._forget(final)
 
     def pending(self) -> dict[tuple[int, int], int]:
         """For tests: attempt -> tasks waiting in a sync."""

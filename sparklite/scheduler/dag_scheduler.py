@@ -80,7 +80,7 @@ class DAGScheduler:
         self.block_master = block_master
         self.accumulators = accumulators
         self._post_delayed = post_delayed
-        #: receives job/stage/task lifecycle calls (progress bar, status tracker)
+        #: the ListenerEmitter: job and stage lifecycle calls become listener events (issue 13)
         self.listener = listener
         self._next_stage_id = 0
         #: stage id -> stage, for every stage some active job needs (+ shuffle stages kept for reuse)
@@ -229,6 +229,7 @@ class DAGScheduler:
     def _remove_stage(self, stage: Stage, job_failed: bool) -> None:
         del self.stages[stage.id]
         self.accumulators.forget_stage(stage.id)
+        self._notify("stage_removed", stage.id)  # listener: forget what it kept of the stage
         self.on_stage_removed(stage.id)
         if isinstance(stage, ResultStage):
             stage.active_job = None  # no stage <-> job cycle: the lineage is freed at once
@@ -382,15 +383,11 @@ class DAGScheduler:
         else:
             error = job_error(message, cause=cause if isinstance(cause, Exception) else None)
         self.running.discard(stage)
+        self._notify("stage_completed", stage, message)  # listener: the attempt failed
         for job in [self.jobs[j] for j in sorted(stage.job_ids) if j in self.jobs]:
             self._fail_job(job, error)
 
     # ================================================================= task outcomes
-
-    def task_started(self, launch: TaskLaunch) -> None:
-        stage = self.stages.get(launch.stage_id)
-        if stage is not None:
-            self._notify("task_started", stage, launch)
 
     def task_succeeded(self, launch: TaskLaunch, task_set: TaskSet, result: bytes,
                        accumulator_updates: bytes) -> None:
@@ -400,7 +397,6 @@ class DAGScheduler:
             return
         if accumulator_updates:
             self.accumulators.merge(stage.id, launch.partition, pickle.loads(accumulator_updates))
-        self._notify("task_ended", stage, launch, True)
         if not task_set.is_barrier:  # a gang makes progress only as a whole
             stage.fetch_failed_attempts.clear()  # progress: the stage's patience starts afresh
         if isinstance(stage, ResultStage):
@@ -433,7 +429,6 @@ class DAGScheduler:
         map_stage = self.shuffle_stages.get(failure.shuffle_id)
         if stage is None or map_stage is None:
             return
-        self._notify("task_ended", stage, launch, False)
         if failure.map_index >= 0:
             self.tracker.unregister_map_output(failure.shuffle_id, failure.map_index, failure.map_task_id)
         # a fetch from a live executor that fails says something is wrong; from a dead one, only
@@ -459,6 +454,7 @@ class DAGScheduler:
             return
         self.task_scheduler.cancel_stage(stage.id, "input lost", kill_running=False)
         self.running.discard(stage)
+        self._notify("stage_completed", stage, reason)  # listener: this attempt failed
         if counts:
             stage.fetch_failed_attempts.add(attempt)
         if len(stage.fetch_failed_attempts) >= self.max_stage_attempts:
@@ -495,11 +491,6 @@ class DAGScheduler:
         if task_set.shuffle_id >= 0 and not self.tracker.has_shuffle(task_set.shuffle_id):
             self.on_orphan_output(launch.executor_id, task_set.shuffle_id)
 
-    def task_attempt_failed(self, launch: TaskLaunch) -> None:
-        stage = self.stages.get(launch.stage_id)
-        if stage is not None:
-            self._notify("task_ended", stage, launch, False)
-
     def barrier_stage_failed(self, launch: TaskLaunch, failure: TaskFailure) -> None:
         """A task of a barrier stage attempt failed (its partners are being killed): retry the
         whole stage, or fail its jobs if it is a result stage (its output may be partly
@@ -508,6 +499,7 @@ class DAGScheduler:
         if stage is None or launch.stage_attempt != stage.latest_attempt:
             return
         self.running.discard(stage)
+        self._notify("stage_completed", stage, failure.message)  # listener: this attempt failed
         if failure.counts:  # an executor lost with a task of the gang does not count
             stage.fetch_failed_attempts.add(launch.stage_attempt)
         if isinstance(stage, ResultStage):

@@ -18,6 +18,7 @@ thread and only enqueue. ``_lock`` guards the executor table.
 """
 from __future__ import annotations
 
+import itertools
 import logging
 import queue
 import threading
@@ -83,6 +84,9 @@ class DriverEndpoint:
         self.stage_binaries_sent: Counter = Counter()
         self._lock = threading.Lock()
         self._stopping = False
+        #: thread dump request id -> [event, answer] (the UI's thread dump page waits on it)
+        self._dumps: dict[int, list[Any]] = {}
+        self._dump_ids = itertools.count()
 
     # ------------------------------------------------------------------ gRPC side
 
@@ -109,7 +113,7 @@ class DriverEndpoint:
         if self._on_registered is not None:
             self._on_registered(handle)
         self._post(ev.ExecutorRegistered(handle.executor_id, handle.host, handle.cores,
-                                         handle.block_address,
+                                         handle.block_address, tuple(sorted(reg.log_urls.items())),
                                          {n: list(r.addresses) for n, r in reg.resources.items()},
                                          reg.resource_profile_id))
         yield pb.DriverMessage(registered=pb.Registered(app_id=self.app_id, conf=self._conf_payload))
@@ -124,13 +128,17 @@ class DriverEndpoint:
                 if kind == "task_status":
                     st = msg.task_status
                     self._post(ev.StatusUpdated(handle.executor_id, st.task_id, st.state, st.result,
-                                                st.accumulator_updates, st.failure, st.stored_size,
-                                                st.result_size if st.stored_size or st.result_dropped
-                                                else None, st.result_dropped))
+                                                st.accumulator_updates, st.failure,
+                                                metrics=st.metrics if st.HasField("metrics") else None,
+                                                stored_size=st.stored_size,
+                                                result_size=st.result_size if st.stored_size or st.result_dropped
+                                                else None, result_dropped=st.result_dropped))
                 elif kind == "block_update":
                     bu = msg.block_update
                     self._post(ev.BlockUpdated(handle.executor_id, bu.block_id, bu.storage_level,
                                                bu.memory_size, bu.disk_size))
+                elif kind == "thread_dump":
+                    self._thread_dump_arrived(msg.thread_dump)
         except grpc.RpcError as exc:
             reason = f"connection lost ({exc.code().name if hasattr(exc, 'code') else exc})"
         except Exception as exc:  # a malformed message must not take the driver down
@@ -221,6 +229,32 @@ class DriverEndpoint:
             if sent:
                 handle.sent_stage_attempts -= sent
                 handle.outbox.put(pb.DriverMessage(remove_stage=pb.RemoveStage(stage_id=stage_id)))
+
+    def thread_dump(self, executor_id: str, timeout: float = 10.0) -> str | None:
+        """The executor's Python threads and stacks (None if it is gone or does not answer).
+
+        Called from a UI thread: the request rides the executor's stream, the answer
+        comes back on it and is matched by id."""
+        request_id = next(self._dump_ids)
+        slot: list[Any] = [threading.Event(), None]
+        with self._lock:
+            self._dumps[request_id] = slot
+        try:
+            if not self.send(executor_id, pb.DriverMessage(
+                    thread_dump=pb.ThreadDumpRequest(request_id=request_id))):
+                return None
+            slot[0].wait(timeout)
+            return slot[1]
+        finally:
+            with self._lock:
+                self._dumps.pop(request_id, None)
+
+    def _thread_dump_arrived(self, dump: pb.ThreadDump) -> None:
+        with self._lock:
+            slot = self._dumps.get(dump.request_id)
+        if slot is not None:
+            slot[1] = dump.text
+            slot[0].set()
 
     def remove_executor(self, executor_id: str, reason: str) -> None:
         """Drop an executor from the driver side (its stream ends, so it exits)."""

@@ -42,6 +42,8 @@ class ExecutorRegistered:
     host: str
     cores: int
     block_address: str
+    #: "stdout"/"stderr" -> URL of the executor's log (a standalone worker's log page)
+    log_urls: tuple[tuple[str, str], ...] = ()
     #: resource name -> addresses the executor was given
     resources: dict = field(default_factory=dict)
     resource_profile_id: int = 0
@@ -63,6 +65,8 @@ class StatusUpdated:
     result: Any  # pickled bytes, or a task_results.SpilledResult once fetched
     accumulator_updates: bytes
     failure: bytes
+    #: the attempt's TaskMetrics proto (listener events carry it to the UI and event log)
+    metrics: Any = None
     #: > 0: the payload is still on the executor (TaskStatus.stored_size)
     stored_size: int = 0
     #: bytes of the pickled result; None: len(result)

@@ -29,6 +29,12 @@ once idle for ``spark.dynamicAllocation.executorIdleTimeout``.
 
 Executors ignore SIGINT: Ctrl-C in a terminal goes to the whole foreground
 process group, and it must cancel the driver's job, not kill the executors.
+
+An executor's stdout and stderr are kept under the application's scratch dir
+(``logs/<executor id>/stdout|stderr``, served by the web UI) and also reach the
+driver's own stdout and stderr, stderr lines prefixed ``[executor N]`` so a
+warning names the process it came from (the executor tees them itself:
+``executor/output_tee.py``, since forked executors share the template's fds).
 """
 from __future__ import annotations
 

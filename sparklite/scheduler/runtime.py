@@ -36,12 +36,11 @@ from sparklite.scheduler.driver_endpoint import DriverEndpoint, ExecutorHandle
 from sparklite.scheduler.event_loop import EventLoop
 from sparklite.scheduler.handler_failures import HandlerFailures
 from sparklite.scheduler.job import JobWaiter
-from sparklite.scheduler.listener import ListenerBus
 from sparklite.scheduler.map_output_tracker import MapOutputTracker
 from sparklite.scheduler.master_url import LocalMaster, RayMaster, parse_master
+from sparklite.scheduler.observers import Observers
 from sparklite.scheduler.task_results import TaskResultGetter, discard_results, load_result
 from sparklite.scheduler.task_scheduler import TaskScheduler
-from sparklite.status import JobProgressStore
 from sparklite.storage.blob_store import BlobStore
 from sparklite.storage.block_manager_master import BlockManagerMaster
 from sparklite.ui.progress import console_progress
@@ -51,6 +50,8 @@ log = logging.getLogger(__name__)
 HEARTBEAT_CHECK_EVERY = 2.0
 #: seconds between warnings while a job waits for a busy cluster's executors (spark.starvation.timeout)
 STARVATION_WARNING = 15.0
+#: longest wait, after a job's action returned, for the listeners to have seen the job end
+JOB_END_DELIVERY_TIMEOUT = 10.0
 #: seconds between checks that the scheduler still knows a job that is being waited for
 LIVENESS_CHECK_EVERY = 5.0
 #: longest wait for a cancelled job to report that it ended
@@ -126,7 +127,19 @@ class Runtime:
                                         settings.get("spark.driver.port"), security, max_workers=256,
                                         name="the driver")
         self.driver_address = f"{host}:{port}"
+        #: the listener bus, its emitter, the status store, event log and web UI (issue 13)
+        try:
+            self.observers = Observers(settings, app_id, app_dir, host, bind, security.secret,
+                                       lambda executor_id: self.endpoint.thread_dump(executor_id))
+        except BaseException:  # e.g. a missing spark.eventLog.dir: fail start-up, leave no server
+            self.server.stop(grace=0)
+            raise
+        self.listeners = self.observers.bus
+        self.status = self.observers.store
+        self.emitter = self.observers.emitter
         self.backend = self._make_backend(master, launcher)
+        if hasattr(self.backend, "ui_url"):  # the master's page links to the application's UI
+            self.backend.ui_url, self.backend.start_time = self.observers.ui_url, self.observers.start_time
         self.results = TaskResultGetter(settings.get("spark.driver.maxResultSize"),
                                         os.path.join(app_dir, "results"), security, self.loop.post,
                                         self.endpoint.drop_task_results, settings.get("spark.network.timeout"))
@@ -142,12 +155,10 @@ class Runtime:
             n: r.amount for n, r in resource_requests(settings.raw(), "task").items()}
         self.task_scheduler.default_executor_resources = {
             n: r.amount for n, r in resource_requests(settings.raw(), "executor").items()}
-        self.listeners = ListenerBus()
-        self.status = JobProgressStore()
-        self.listeners.add(self.status)
-        self.listeners.add(self.barrier)
+        self.task_scheduler.listener = self.emitter
+        self.listeners.add(self.barrier, "appStatus")
         self.dag = DAGScheduler(self.task_scheduler, self.tracker, self.block_master, accumulators,
-                                self.loop.post_delayed, self.listeners,
+                                self.loop.post_delayed, self.emitter,
                                 settings.get("spark.stage.maxConsecutiveAttempts"))
         self.dag.profile_merge_conflicts = settings.get("spark.scheduler.resource.profileMergeConflicts")
         self.failures = HandlerFailures(self.dag, self.task_scheduler)
@@ -155,13 +166,17 @@ class Runtime:
         self.dag.on_shuffle_removed = lambda sid: self.endpoint.send_all(_remove_shuffle(sid))
         self.dag.on_orphan_output = lambda eid, sid: self.endpoint.send(eid, _remove_shuffle(sid))
         self.loop.start()
+        from sparklite.storage import budget
+
+        self._storage_memory = budget.storage_capacity(settings)
+        self.observers.application_started(self.driver_address, self._storage_memory)
         self.backend.start(self.driver_address)
         self._heartbeat_check_every = min(HEARTBEAT_CHECK_EVERY, settings.get("spark.network.timeout") / 4)
         self.loop.post_delayed(self._heartbeat_check_every, ev.HeartbeatsChecked())
         #: the console progress bar (spark.ui.showConsoleProgress, on a terminal only)
         self.progress = console_progress(settings, sys.stderr)
         if self.progress is not None:
-            self.listeners.add(self.progress)
+            self.listeners.add(self.progress, "appStatus")
 
     def _make_backend(self, master: Any, launcher: Any) -> Any:
         if isinstance(master, LocalMaster):
@@ -209,18 +224,25 @@ class Runtime:
         ts = self.task_scheduler
         if isinstance(event, ev.StatusUpdated):
             ts.status_update(event.executor_id, event.task_id, event.state, event.result,
-                             event.accumulator_updates, event.failure, event.stored_size,
+                             event.accumulator_updates, event.failure, event.metrics, event.stored_size,
                              event.result_size, event.result_dropped)
         elif isinstance(event, ev.ExecutorRegistered):
             self.block_master.register_executor(event.executor_id, event.block_address)
+            self.emitter.executor_added(  # listener: before its first task starts
+                event.executor_id, event.host, event.cores, event.block_address,
+                self.observers.executor_log_urls(event.executor_id, dict(event.log_urls)),
+                self._storage_memory)
             ts.executor_added(event.executor_id, event.host, event.cores, event.block_address,
                               event.resources, event.resource_profile_id)
         elif isinstance(event, ev.ExecutorLost):
             self.backend.executor_lost(event.executor_id, event.reason)
             ts.executor_lost(event.executor_id, event.reason)
+            self.emitter.executor_removed(event.executor_id, event.reason)  # listener: after its tasks
         elif isinstance(event, ev.BlockUpdated):
             self.block_master.update(event.executor_id, event.block_id, event.storage_level,
                                      event.memory_size, event.disk_size)
+            self.emitter.block_updated(event.executor_id, event.block_id, event.storage_level,
+                                       event.memory_size, event.disk_size)  # listener
         elif isinstance(event, ev.OffersRevived):
             ts.revive_offers()
         elif isinstance(event, ev.KilledTasksChecked):
@@ -258,12 +280,14 @@ class Runtime:
             return next(self._job_ids)
 
     def run_job(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
-                properties: dict[str, str]) -> list[Any]:
+                properties: dict[str, str], call_site: Any = None) -> list[Any]:
         """Run ``func`` over the given partitions of ``rdd``; returns one value per partition."""
         if self._fatal:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
+        if call_site is not None:
+            self.emitter.set_job_call_site(job_id, call_site)
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             self._wait(waiter, job_id)
@@ -271,6 +295,8 @@ class Runtime:
             discard_results(waiter.results)  # a failed job's fetched results go at once
             raise
         finally:
+            # the UI, status tracker and listeners show the job's end when the action returns
+            self.listeners.wait_for_job_end(job_id, JOB_END_DELIVERY_TIMEOUT)
             if self.progress is not None:
                 self.progress.job_returned(job_id)  # erase the bar before the caller prints
         results, waiter.results = waiter.results, []
@@ -284,13 +310,15 @@ class Runtime:
         return values
 
     def run_job_within(self, rdd: Any, func: Callable[[Any], Any], partitions: list[int],
-                       properties: dict[str, str], timeout: float) -> list[Any]:
+                       properties: dict[str, str], timeout: float, call_site: Any = None) -> list[Any]:
         """Like run_job, but after ``timeout`` seconds cancel the job and return what finished:
         one value per partition, None for the partitions that did not (approximate actions)."""
         if self._fatal:
             raise SparkliteJobError(f"the application cannot run jobs: {self._fatal}")
         job_id = self.next_job_id()
         waiter = JobWaiter(len(partitions))
+        if call_site is not None:
+            self.emitter.set_job_call_site(job_id, call_site)
         self.loop.post(ev.JobSubmitted(job_id, rdd, func, list(partitions), waiter, dict(properties)))
         try:
             if not self._wait(waiter, job_id, timeout):
@@ -314,6 +342,9 @@ class Runtime:
     def remove_rdd_blocks(self, rdd_id: int, blocking: bool) -> None:
         """Drop an RDD's cached blocks on every executor holding some (unpersist, the cleaner);
         ``blocking`` waits (up to spark.network.timeout) for them to confirm."""
+        from sparklite.scheduler.listener_events import UnpersistRDD
+
+        self.listeners.post(UnpersistRDD(rdd_id))  # listener: the UI's Storage tab, the event log
         by_executor = self.block_master.remove_rdd(rdd_id)
         for executor_id, block_ids in by_executor.items():
             if not self.endpoint.send(executor_id, pb.DriverMessage(
@@ -428,6 +459,7 @@ class Runtime:
         self.barrier.close("the application stopped")
         self.loop.post(ev.StopRequested())
         self.loop.stop()
+        self.observers.stop()  # the application's end reaches the UI store and the event log
         self.backend.stop()
         self.results.stop()
         self.server.stop(grace=1.0).wait(5.0)

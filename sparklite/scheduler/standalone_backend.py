@@ -58,6 +58,9 @@ class StandaloneBackend(EndpointBackend):
         self.registered = threading.Event()
         self._settled = threading.Event()  # registered, or given up
         self._thread = threading.Thread(target=self._run, name="standalone-backend", daemon=True)
+        #: shown on the master's page (set by the Runtime before ``start``)
+        self.ui_url: str | None = None
+        self.start_time = 0
 
     def default_parallelism(self) -> int:
         """Total cores of the registered executors, at least 2 (as Spark's standalone mode)."""
@@ -107,6 +110,7 @@ class StandaloneBackend(EndpointBackend):
             executor_memory=s.get("spark.executor.memory"),
             executor_instances=s.get("spark.executor.instances") or 0, executor_env=env,
             user=getpass.getuser(), executors=have, next_executor_id=max(known, default=-1) + 1,
+            ui_url=self.ui_url or "", start_time=self.start_time,
             executor_resources={n: int(r.amount) for n, r in resource_requests(s.raw(), "executor").items()}))
 
     def _run(self) -> None:

@@ -157,7 +157,8 @@ class TaskResultGetter:
             self._post(ev.StatusUpdated(executor_id, task_id, pb.FAILED, b"", b"", pickle.dumps(failure)))
             return
         self._post(ev.StatusUpdated(executor_id, task_id, status.state, result, status.accumulator_updates,
-                                    status.failure, result_size=status.result_size))
+                                    status.failure, result_size=status.result_size,
+                                    metrics=status.metrics if status.HasField("metrics") else None))
 
     def _download(self, address: str, task_id: int, stored_size: int,
                   into_file: bool) -> tuple[pb.TaskStatus, bytes | SpilledResult]:

@@ -112,6 +112,8 @@ class TaskScheduler:
         self.killed_at: dict[int, float] = {}
         #: told when a barrier stage attempt is aborted, so its tasks' pending syncs fail (Runtime)
         self.barrier_aborted: Callable[[int, int, str], None] = lambda stage, attempt, why: None
+        #: the ListenerEmitter (issue 13): task starts and ends become listener events
+        self.listener: Any = None
 
     # ------------------------------------------------------------------ task sets
 
@@ -226,7 +228,8 @@ class TaskScheduler:
             launch = dataclasses.replace(launch, resources=assigned)
         self.tasks[launch.task_id] = (manager, launch)
         self.backend.launch_task(slot.executor_id, manager.task_set, launch)
-        self.dag.task_started(launch)
+        if self.listener is not None:  # listener: the attempt started
+            self.listener.task_started(launch, manager.task_set, slot.host)
 
     def _offer_gang(self, manager: TaskSetManager, slots: list[ExecutorSlots]) -> None:
         """Launch every task of a barrier attempt at once, or none while slots are short."""
@@ -272,8 +275,9 @@ class TaskScheduler:
     # ------------------------------------------------------------------ status
 
     def status_update(self, executor_id: str, task_id: int, state: int, result: Any,
-                      accumulator_updates: bytes, failure_bytes: bytes, stored_size: int = 0,
-                      result_size: int | None = None, result_dropped: bool = False) -> None:
+                      accumulator_updates: bytes, failure_bytes: bytes, metrics: Any = None,
+                      stored_size: int = 0, result_size: int | None = None,
+                      result_dropped: bool = False) -> None:
         self.killed_at.pop(task_id, None)  # it ended on its executor: nothing left to reap
         entry = self.tasks.get(task_id)
         if entry is None:  # stale: the executor was removed or the attempt already accounted for
@@ -285,7 +289,7 @@ class TaskScheduler:
             refusal = self.results.admit(manager, task_id, size, result_dropped)
             if refusal is not None:
                 self.results.forget(executor_id, task_id, stored_size)
-                self._result_refused(manager, task_id, executor_id, refusal)
+                self._result_refused(manager, task_id, executor_id, refusal, metrics)
                 return
         if stored_size and not manager.task_set.is_shuffle_map and launch.stage_id not in self.dag.stages:
             self.results.forget(executor_id, task_id, stored_size)  # its job has ended: nobody wants it
@@ -298,26 +302,25 @@ class TaskScheduler:
         del self.tasks[task_id]
         self.results.settled(task_id)
         self._free_slot(executor_id, manager, task_id)
+        failure = None if state == pb.FINISHED else _load_failure(failure_bytes, state)
+        if self.listener is not None:  # listener: the attempt ended, before the DAG reacts
+            self.listener.task_ended(launch, manager.task_set, state, failure, metrics)
         if state == pb.FINISHED and manager.task_set.is_barrier and manager.zombie:
             manager.handle_success(task_id)  # its gang failed: this output is void
-            self.dag.task_attempt_failed(launch)
         elif state == pb.FINISHED:
             if manager.handle_success(task_id):
                 self.dag.task_succeeded(launch, manager.task_set, result, accumulator_updates)
         elif manager.task_set.is_barrier:
-            failure = _load_failure(failure_bytes, state)
+            assert failure is not None
             manager.handle_failure(task_id, failure)
-            if not isinstance(failure, FetchFailure):  # fetch_failed reports the attempt itself
-                self.dag.task_attempt_failed(launch)
             self._barrier_attempt_failed(manager, launch, failure)
         else:
-            failure = _load_failure(failure_bytes, state)
+            assert failure is not None
             if isinstance(failure, FetchFailure):
                 manager.handle_failure(task_id, failure)
                 manager.zombie = True
                 self.dag.fetch_failed(launch, failure)
             else:
-                self.dag.task_attempt_failed(launch)
                 abort = manager.handle_failure(task_id, failure)
                 if abort is not None:
                     self.dag.task_set_failed(manager.task_set, abort, failure)
@@ -336,10 +339,14 @@ class TaskScheduler:
         if assigned:
             slot.resources.release(assigned, manager.task_set.custom_resources or {})
 
-    def _result_refused(self, manager: TaskSetManager, task_id: int, executor_id: str, message: str) -> None:
+    def _result_refused(self, manager: TaskSetManager, task_id: int, executor_id: str, message: str,
+                        metrics: Any = None) -> None:
         """Results passed spark.driver.maxResultSize: the stage attempt (and its job) fails."""
-        del self.tasks[task_id]
+        _, launch = self.tasks.pop(task_id)
         self._free_slot(executor_id, manager, task_id)
+        if self.listener is not None:  # listener: the attempt ended (failed: its result was refused)
+            self.listener.task_ended(launch, manager.task_set, pb.FAILED, TaskFailure(message, counts=False),
+                                     metrics)
         if not manager.zombie:
             log.error("stage %d.%d: %s", manager.task_set.stage_id, manager.task_set.stage_attempt, message)
         manager.abort()
@@ -385,6 +392,8 @@ class TaskScheduler:
             if launch.executor_id == executor_id:
                 del self.tasks[task_id]
                 self._assigned.pop(task_id, None)
+                if self.listener is not None:  # listener: the attempt died with its executor
+                    self.listener.task_lost(launch, manager.task_set, executor_id, reason)
                 self.killed_at.pop(task_id, None)
                 if manager.task_set.is_barrier:
                     manager.handle_failure(task_id, TaskFailure(f"executor lost: {reason}", counts=False))

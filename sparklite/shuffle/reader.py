@@ -11,6 +11,7 @@ learn that a map output is missing.
 from __future__ import annotations
 
 import pickle
+import time
 from typing import Any, Iterator
 
 import grpc
@@ -32,14 +33,24 @@ def read_batches(context: Any, shuffle_id: int, reduce_id: int) -> Iterator[list
     if statuses is None:
         raise RuntimeError(f"task has no map output locations for shuffle {shuffle_id}")
     env = context.env
+    metrics = getattr(context, "task_metrics", None)  # counted per segment and batch, not per record
     for map_index, status in enumerate(statuses):
         if status is None:
             _fail(context, FetchFailed(shuffle_id, map_index, -1, reduce_id, "",
                                        "map output is missing"))
-        if status.sizes[reduce_id] == 0:
+        size = status.sizes[reduce_id]
+        if size == 0:
             continue
         try:
-            if status.host == env.host and not env.force_remote_fetch:
+            local = status.host == env.host and not env.force_remote_fetch
+            if metrics is not None:
+                if local:
+                    metrics.shuffle_local_blocks_fetched += 1
+                    metrics.shuffle_local_bytes_read += size
+                else:
+                    metrics.shuffle_remote_blocks_fetched += 1
+                    metrics.shuffle_remote_bytes_read += size
+            if local:
                 if status.sizes[reduce_id] <= WHOLE_SEGMENT_BYTES:
                     batches = decode_frames(index_file.read_segment(
                         status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id))
@@ -48,21 +59,38 @@ def read_batches(context: Any, shuffle_id: int, reduce_id: int) -> Iterator[list
                         status.shuffle_dir, shuffle_id, map_index, status.map_task_id, reduce_id,
                         reduce_id + 1, env.fetch_chunk_size))
             else:
-                batches = decode_chunks(_fetch_remote(env, status, shuffle_id, map_index, reduce_id))
-            yield from batches
+                batches = decode_chunks(_fetch_remote(env, status, shuffle_id, map_index, reduce_id,
+                                                      metrics))
+            if metrics is None:
+                yield from batches
+            else:
+                for batch in batches:
+                    metrics.shuffle_records_read += len(batch)
+                    yield batch
         except (OSError, EOFError, ValueError, grpc.RpcError, pickle.UnpicklingError) as exc:
             _fail(context, FetchFailed(shuffle_id, map_index, status.map_task_id, reduce_id,
                                        status.executor_id, _describe(exc)))
 
 
 def _fetch_remote(env: Any, status: MapStatus, shuffle_id: int, map_index: int,
-                  reduce_id: int) -> Iterator[bytes]:
+                  reduce_id: int, metrics: Any = None) -> Iterator[bytes]:
     stub = env.block_stub(status.block_address)
     request = pb.SegmentRequest(shuffle_id=shuffle_id, map_index=map_index,
                                 map_task_id=status.map_task_id, reduce_start=reduce_id,
                                 reduce_end=reduce_id + 1)
-    for chunk in stub.FetchShuffleSegment(request, timeout=env.fetch_timeout):
-        yield chunk.data
+    chunks = iter(stub.FetchShuffleSegment(request, timeout=env.fetch_timeout))
+    waited = 0.0
+    try:
+        while True:  # the time blocked on the network is the fetch wait time (per chunk)
+            started = time.perf_counter()
+            chunk = next(chunks, None)
+            waited += time.perf_counter() - started
+            if chunk is None:
+                return
+            yield chunk.data
+    finally:
+        if metrics is not None:
+            metrics.shuffle_fetch_wait_time += int(waited * 1000)
 
 
 def _describe(exc: BaseException) -> str:

@@ -94,7 +94,18 @@ def write_run(directory: str, records: Iterable[Any],
             carried = 0
     if batch:
         run.write(batch)
-    return run.finish()
+    run.finish()
+    _count_spill(run.path)
+    return run
+
+
+def _count_spill(path: str) -> None:
+    """The task's Spill (disk) metric (its memory side is the map writer's: see task_metrics)."""
+    from sparklite.executor.task_metrics import current
+
+    metrics = current()
+    if metrics is not None:
+        metrics.add_spill(0, os.path.getsize(path))
 
 
 def merge_runs(runs: list[RunFile], directory: str, key: Callable[[Any], Any] | None,

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from bisect import bisect_left
 from collections import _count_elements  # type: ignore[attr-defined]
 from typing import Any, Iterable, Iterator
@@ -92,6 +93,10 @@ class ShuffleWriter:
         self.batch_size = batch_size
         self.memory_limit = memory_limit
         self._spills: list[_Spill] = []
+        # task metrics, counted per spill and at commit (never per record): see executor/task_metrics
+        self.records_written = 0
+        self.write_time_ns = 0
+        self.spilled_memory = self.spilled_disk = self.peak_memory = 0
 
     def write(self, records: Iterator[Any]) -> MapStatus:
         spec = self.spec
@@ -137,8 +142,10 @@ class ShuffleWriter:
                 sizer.observe_one(next(reversed(combined.items())), combined, combiners=True)
             values = sum(map(len, combined.values())) if lists else 0
             used = sizer.estimate(len(combined), values)
+            if used > self.peak_memory:
+                self.peak_memory = used
             if used > self.memory_limit:
-                self._spill(route(combined.items(), self.spec.partitioner, n))
+                self._spill(route(combined.items(), self.spec.partitioner, n), used)
                 combined = {}
                 used = 0
             step[0] = schedule.next(used, sizer.per_record())
@@ -172,8 +179,10 @@ class ShuffleWriter:
             route(chunk, self.spec.partitioner, n, buckets)
             sizer.observe_one(first)
             used = sizer.estimate(sum(map(len, buckets)))
+            if used > self.peak_memory:
+                self.peak_memory = used
             if used > self.memory_limit:
-                self._spill(buckets)
+                self._spill(buckets, used)
                 buckets = [[] for _ in range(n)]
                 used = 0
             step[0] = schedule.next(used, sizer.per_record())
@@ -185,18 +194,26 @@ class ShuffleWriter:
             return write_list_frames(out, bucket, self.batch_size, LIST_PART)
         return write_frames(out, bucket, self.batch_size)
 
-    def _spill(self, buckets: list[list[Any]]) -> None:
+    def _spill(self, buckets: list[list[Any]], used: int = 0) -> None:
         spill_stats["runs"] += 1
+        started = time.perf_counter_ns()
         fd, path = tempfile.mkstemp(prefix="spill_", suffix=".tmp", dir=self.shuffle_dir)
         sizes = []
         with os.fdopen(fd, "wb", buffering=1 << 20) as out:
             for bucket in buckets:
                 sizes.append(self._write_bucket(out, bucket))
         self._spills.append(_Spill(path, sizes))
+        self.records_written += sum(map(len, buckets))
+        self.write_time_ns += time.perf_counter_ns() - started
+        self.spilled_memory += used
+        self.spilled_disk += sum(sizes)
+        self.peak_memory = max(self.peak_memory, used)
 
     # -------------------------------------------------------------- commit
 
     def _commit(self, final: list[list[Any]], n: int) -> list[int]:
+        started = time.perf_counter_ns()
+        self.records_written += sum(map(len, final))
         fd, tmp = tempfile.mkstemp(prefix="map_", suffix=".tmp", dir=self.shuffle_dir)
         sizes = []
         try:
@@ -217,6 +234,7 @@ class ShuffleWriter:
         except BaseException:
             _unlink(tmp)
             raise
+        self.write_time_ns += time.perf_counter_ns() - started
         return sizes
 
 

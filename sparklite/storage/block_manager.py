@@ -116,11 +116,26 @@ class BlockManager:
         block_id = rdd_block_id(rdd._rdd_id, split.index)
         local = self.get(block_id)
         if local is not None:
+            self._count_input(block_id)
             return local
         remote = self._get_remote(block_id)
         if remote is not None:
             return remote
         return self._compute_and_store(block_id, rdd._storage_level, rdd.compute(split, context))
+
+    def _count_input(self, block_id: str) -> None:
+        """A cached partition read is the task's input (Spark's Input column), per block."""
+        from sparklite.executor.task_metrics import current
+
+        metrics = current()
+        if metrics is None:
+            return
+        entry = self.memory.get(block_id)
+        if entry is not None:
+            metrics.input_bytes += entry.size
+            metrics.input_records += entry.num_records
+        elif self._disk is not None:
+            metrics.input_bytes += self._disk.size(block_id)
 
     def get(self, block_id: str) -> Iterator[Any] | None:
         """The block's records if this executor holds it (memory first, then disk)."""

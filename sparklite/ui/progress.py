@@ -10,7 +10,7 @@ returns, before the shell prints the result or the error.
 It is only drawn on a terminal (see :func:`console_progress`): redirected
 stderr gets no control characters.
 
-THREADING: the scheduler calls the listener methods on its thread; they only
+THREADING: the listener methods run on the listener bus's thread; they only
 update counters under ``_lock``. Drawing happens on the bar's own ticker
 thread (every ``INTERVAL`` seconds while stages are tracked, asleep
 otherwise), so a slow terminal can never stall scheduling. ``job_returned``
@@ -22,8 +22,10 @@ from __future__ import annotations
 import os
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Sequence, TextIO
+
+from sparklite.scheduler import listener_events as le
 
 SHOW_AFTER = 0.5
 INTERVAL = 0.2
@@ -37,6 +39,12 @@ class StageProgress:
     total: int
     completed: int
     running: int
+    #: the stage's call site (``count at job.py:3``), shown when one stage has the line to itself
+    name: str = ""
+
+
+#: columns the bar itself keeps when a stage's name is shown
+MIN_BAR_WITH_NAME = 10
 
 
 def render(stages: Sequence[StageProgress], width: int) -> str:
@@ -48,6 +56,8 @@ def render(stages: Sequence[StageProgress], width: int) -> str:
     '[Stage 0:=========(4 + 0) / 4]'
     >>> render([StageProgress(1, 10, 0, 2), StageProgress(2, 10, 5, 1)], 60)
     '[Stage 1:>       (0 + 2) / 10][Stage 2:====>   (5 + 1) / 10]'
+    >>> render([StageProgress(3, 40, 12, 2, "count at job.py:3")], 60)
+    '[Stage 3 (count at job.py:3):=====>           (12 + 2) / 40]'
     """
     shown = list(stages)[:MAX_STAGES]
     if not shown:
@@ -57,6 +67,9 @@ def render(stages: Sequence[StageProgress], width: int) -> str:
     for s in shown:
         head = f"[Stage {s.stage_id}:"
         tail = f"({s.completed} + {s.running}) / {s.total}]"
+        named = f"[Stage {s.stage_id} ({s.name}):"
+        if len(shown) == 1 and s.name and share - len(named) - len(tail) >= MIN_BAR_WITH_NAME:
+            head = named
         room = share - len(head) - len(tail)
         bar = ""
         if room > 0:
@@ -68,17 +81,16 @@ def render(stages: Sequence[StageProgress], width: int) -> str:
 
 @dataclass
 class _Tracked:
-    stage: Any  # the scheduler's Stage; read only on the scheduler thread
     attempt: int
     total: int
     submitted_at: float
-    jobs: set[int] = field(default_factory=set)
+    name: str
     completed: int = 0
     running: int = 0
 
 
 class ConsoleProgressBar:
-    """A scheduler listener that draws running stages on a terminal stream."""
+    """A listener (``appStatus`` queue) that draws running stages on a terminal stream."""
 
     def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic,
                  width: Callable[[], int] | None = None, ticker: bool = True):
@@ -88,7 +100,6 @@ class ConsoleProgressBar:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._stages: dict[int, _Tracked] = {}
-        self._active_jobs: set[int] = set()
         self._last = ""
         self._work = threading.Event()
         self._closed = threading.Event()
@@ -97,46 +108,34 @@ class ConsoleProgressBar:
             self._thread = threading.Thread(target=self._tick, name="sparklite-progress", daemon=True)
             self._thread.start()
 
-    # ------------------------------------------------------------------ scheduler thread
+    # ------------------------------------------------------------------ listener events
 
-    def job_started(self, job: Any, final_stage: Any) -> None:
+    def on_stage_submitted(self, event: le.StageSubmitted) -> None:
+        info = event.stage_info
         with self._lock:
-            self._active_jobs.add(job.job_id)
-            for tracked in self._stages.values():  # a running stage may now serve this job too
-                tracked.jobs = set(tracked.stage.job_ids)
-
-    def job_ended(self, job: Any, error: Any) -> None:
-        with self._lock:
-            self._active_jobs.discard(job.job_id)
-            self._drop_orphans()
-
-    def stage_submitted(self, stage: Any, partitions: list[int]) -> None:
-        with self._lock:
-            self._stages[stage.id] = _Tracked(stage, stage.latest_attempt, len(partitions), self._clock(),
-                                              set(stage.job_ids))
+            self._stages[info.stage_id] = _Tracked(info.attempt_id, info.num_tasks, self._clock(), info.name)
             self._work.set()
 
-    def stage_completed(self, stage: Any, error: Any) -> None:
+    def on_stage_completed(self, event: le.StageCompleted) -> None:
+        info = event.stage_info
         with self._lock:
-            self._stages.pop(stage.id, None)
+            tracked = self._stages.get(info.stage_id)
+            if tracked is not None and tracked.attempt == info.attempt_id:
+                del self._stages[info.stage_id]
 
-    def task_started(self, stage: Any, launch: Any) -> None:
+    def on_task_start(self, event: le.TaskStart) -> None:
         with self._lock:
-            tracked = self._stages.get(launch.stage_id)
-            if tracked is not None and tracked.attempt == launch.stage_attempt:
+            tracked = self._stages.get(event.stage_id)
+            if tracked is not None and tracked.attempt == event.stage_attempt_id:
                 tracked.running += 1
 
-    def task_ended(self, stage: Any, launch: Any, succeeded: bool) -> None:
+    def on_task_end(self, event: le.TaskEnd) -> None:
         with self._lock:
-            tracked = self._stages.get(launch.stage_id)
-            if tracked is not None and tracked.attempt == launch.stage_attempt:
+            tracked = self._stages.get(event.stage_id)
+            if tracked is not None and tracked.attempt == event.stage_attempt_id:
                 tracked.running = max(0, tracked.running - 1)
-                if succeeded:
+                if event.reason.succeeded:
                     tracked.completed += 1
-
-    def _drop_orphans(self) -> None:
-        for stage_id in [sid for sid, t in self._stages.items() if not t.jobs & self._active_jobs]:
-            del self._stages[stage_id]
 
     # ------------------------------------------------------------------ any thread
 
@@ -144,7 +143,7 @@ class ConsoleProgressBar:
         """The stages to show now: running for more than SHOW_AFTER seconds, by stage id."""
         now = self._clock()
         with self._lock:
-            shown = [StageProgress(sid, t.total, t.completed, min(t.running, t.total - t.completed))
+            shown = [StageProgress(sid, t.total, t.completed, min(t.running, t.total - t.completed), t.name)
                      for sid, t in sorted(self._stages.items()) if now - t.submitted_at >= SHOW_AFTER]
             if not self._stages:
                 self._work.clear()
@@ -163,10 +162,8 @@ class ConsoleProgressBar:
             self._last = line
 
     def job_returned(self, job_id: int) -> None:
-        """The action waiting for ``job_id`` returns or raises: forget its stages, erase the line."""
-        with self._lock:
-            self._active_jobs.discard(job_id)
-            self._drop_orphans()
+        """The action waiting for ``job_id`` returns or raises: erase the line before the
+        caller prints (stages another job still runs are drawn again on the next tick)."""
         with self._write_lock:
             self._erase()
             self._last = ""

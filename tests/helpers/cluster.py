@@ -80,7 +80,8 @@ class LocalCluster:
         work = self.tmp / f"work-{name}"
         proc = self._spawn(f"worker-{name}", ["sparklite-worker", "--master", self.url, "--cores", str(cores),
                                               "--memory", memory, "--work-dir", str(work), "--host",
-                                              host or self.host, "--properties-file", str(self.props_file)], ns)
+                                              host or self.host, "--webui-port", "0",
+                                              "--properties-file", str(self.props_file)], ns)
         self.workers[name] = proc
         return proc
 

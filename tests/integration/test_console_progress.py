@@ -14,13 +14,13 @@ class TaskCounter:
         self.started: Counter = Counter()
         self.ended: Counter = Counter()
 
-    def task_started(self, stage, launch) -> None:
+    def on_task_start(self, event) -> None:
         with self.lock:
-            self.started[launch.stage_id] += 1
+            self.started[event.stage_id] += 1
 
-    def task_ended(self, stage, launch, succeeded) -> None:
+    def on_task_end(self, event) -> None:
         with self.lock:
-            self.ended[launch.stage_id] += 1
+            self.ended[event.stage_id] += 1
 
 
 def test_every_launched_task_is_announced_to_listeners(context_factory):

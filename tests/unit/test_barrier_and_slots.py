@@ -3,6 +3,7 @@ the gang offer of the TaskScheduler with a fake backend: no processes."""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 
 import pytest
 
@@ -91,7 +92,7 @@ def test_killed_callers_leave_and_late_arrivals_fail_fast():
     assert not caller.is_alive() and "went away" in str(box[0].value)
     assert coordinator.pending() == {}
     coordinator.abort_attempt(6, 1, "gang failed")
-    coordinator.job_ended(None, None)  # forgets idle state, but not that the attempt was aborted
+    coordinator.on_job_end(SimpleNamespace(job_id=0))  # forgets idle state, not that the attempt was aborted
     with pytest.raises(BarrierSyncError, match="gang failed"):
         coordinator.sync(6, 1, 2, 1, 0, "barrier", "")
     coordinator.close("stopping")
@@ -161,9 +162,6 @@ class _FakeBackend:
 class _FakeDag:
     def __init__(self):
         self.failed = []
-
-    def task_started(self, launch):
-        pass
 
     def task_set_failed(self, task_set, message, failure):
         self.failed.append(message)

@@ -212,8 +212,8 @@ def test_spark_keys_sparklite_ignores_are_warned_about_once_each(caplog):
         Settings({"spark.dynamicAllocation.enabled": "true", "spark.driver.memory": "8g"})
     messages = sorted(r.getMessage().split(":")[0] for r in caplog.records)
     assert messages == sorted(f"{k} is not supported by sparklite and has no effect" for k in (
-        "spark.dynamicAllocation.enabled", "spark.driver.memory", "spark.executor.memoryOverhead",
-        "spark.eventLog.enabled"))  # spark.speculation=false is Spark's default
+        "spark.dynamicAllocation.enabled", "spark.driver.memory", "spark.executor.memoryOverhead"))
+    # spark.speculation=false is Spark's default; spark.python.profile and spark.eventLog.enabled are acted on
 
 
 def test_the_unsupported_table_names_no_key_sparklite_reads():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import io
 import re
-from types import SimpleNamespace
 
 import pytest
 
 from sparklite.config import Settings
+from sparklite.scheduler import listener_events as le
 from sparklite.ui.progress import SHOW_AFTER, ConsoleProgressBar, StageProgress, console_progress, render
 from tests.helpers.waiting import wait_until
 
@@ -44,12 +44,30 @@ def test_render_on_a_narrow_terminal_keeps_the_counts():
     assert render([], 80) == ""
 
 
-def _stage(stage_id: int, jobs: set[int], attempt: int = 0) -> SimpleNamespace:
-    return SimpleNamespace(id=stage_id, latest_attempt=attempt, job_ids=jobs)
+def _info(stage_id: int, tasks: int, attempt: int = 0, failure: str | None = None) -> le.StageInfo:
+    return le.StageInfo(stage_id, attempt, f"count at job.py:{stage_id}", tasks, (), (), "", False,
+                        failure_reason=failure)
 
 
-def _launch(stage_id: int, attempt: int = 0) -> SimpleNamespace:
-    return SimpleNamespace(stage_id=stage_id, stage_attempt=attempt)
+def _submitted(stage_id: int, tasks: int, attempt: int = 0) -> le.StageSubmitted:
+    return le.StageSubmitted(_info(stage_id, tasks, attempt))
+
+
+def _completed(stage_id: int, attempt: int = 0, failure: str | None = None) -> le.StageCompleted:
+    return le.StageCompleted(_info(stage_id, 0, attempt, failure))
+
+
+def _task(stage_id: int, attempt: int = 0) -> le.TaskInfo:
+    return le.TaskInfo(0, 0, 0, 0, 1, "0", "h", le.PROCESS_LOCAL)
+
+
+def _start(stage_id: int, attempt: int = 0) -> le.TaskStart:
+    return le.TaskStart(stage_id, attempt, _task(stage_id))
+
+
+def _end(stage_id: int, attempt: int = 0, ok: bool = True) -> le.TaskEnd:
+    reason = le.SUCCESS if ok else le.TaskEndReason("ExceptionFailure", "boom")
+    return le.TaskEnd(stage_id, attempt, "ResultTask", reason, _task(stage_id))
 
 
 class Clock:
@@ -67,74 +85,64 @@ def _bar() -> tuple[ConsoleProgressBar, FakeTerminal, Clock]:
 
 def test_stages_appear_after_half_a_second_update_in_place_and_are_erased_when_the_action_returns():
     bar, term, clock = _bar()
-    job, stage = SimpleNamespace(job_id=0), _stage(0, {0})
-    bar.job_started(job, stage)
-    bar.stage_submitted(stage, [0, 1, 2, 3])
-    bar.task_started(stage, _launch(0))
-    bar.task_started(stage, _launch(0))
+    bar.on_stage_submitted(_submitted(0, 4))
+    bar.on_task_start(_start(0))
+    bar.on_task_start(_start(0))
     clock.now += SHOW_AFTER / 2
     bar.refresh()
     assert term.getvalue() == ""  # quick jobs draw nothing
     clock.now += SHOW_AFTER
     bar.refresh()
-    first = render([StageProgress(0, 4, 0, 2)], 60)
+    first = render([StageProgress(0, 4, 0, 2, "count at job.py:0")], 60)
+    assert "(count at job.py:0)" in first  # one stage shows its call site
     assert term.getvalue() == "\r" + first
     bar.refresh()
     assert term.getvalue() == "\r" + first  # unchanged: not redrawn
-    bar.task_ended(stage, _launch(0), True)
-    bar.task_ended(stage, _launch(0), False)  # a failed attempt is not completed
+    bar.on_task_end(_end(0))
+    bar.on_task_end(_end(0, ok=False))  # a failed attempt is not completed
     bar.refresh()
-    second = render([StageProgress(0, 4, 1, 0)], 60)
+    second = render([StageProgress(0, 4, 1, 0, "count at job.py:0")], 60)
     assert term.getvalue() == "\r" + first + "\r" + second
+    bar.on_stage_completed(_completed(0))
     bar.job_returned(0)
     assert term.getvalue().endswith("\r" + " " * len(second) + "\r")
     end = len(term.getvalue())
-    bar.stage_completed(stage, None)
-    bar.job_ended(job, None)
     bar.refresh()
     assert len(term.getvalue()) == end  # nothing drawn after the action returned
 
 
-def test_a_failed_job_drops_its_stages_and_a_shared_stage_stays_for_the_other_job():
+def test_a_failed_stage_is_dropped_and_another_stays():
     bar, term, clock = _bar()
-    shared, result1 = _stage(0, {1}), _stage(1, {1})
-    bar.job_started(SimpleNamespace(job_id=1), result1)
-    bar.stage_submitted(shared, [0, 1])
-    shared.job_ids.add(2)  # job 2 needs the same running map stage
-    bar.job_started(SimpleNamespace(job_id=2), _stage(2, {2}))
+    bar.on_stage_submitted(_submitted(0, 2))
+    bar.on_stage_submitted(_submitted(1, 2))
     clock.now += 1
+    assert [s.stage_id for s in bar.snapshot()] == [0, 1]
+    bar.on_stage_completed(_completed(1, failure="Job 1 cancelled"))  # its job failed
     assert [s.stage_id for s in bar.snapshot()] == [0]
-    shared.job_ids.discard(1)
-    bar.job_ended(SimpleNamespace(job_id=1), RuntimeError("failed"))
-    assert [s.stage_id for s in bar.snapshot()] == [0]
-    shared.job_ids.discard(2)
-    bar.job_ended(SimpleNamespace(job_id=2), RuntimeError("failed"))
+    bar.on_stage_completed(_completed(0))
     assert bar.snapshot() == []
 
 
 def test_a_resubmitted_stage_counts_only_its_new_attempt():
     bar, term, clock = _bar()
-    stage = _stage(4, {0})
-    bar.job_started(SimpleNamespace(job_id=0), stage)
-    bar.stage_submitted(stage, [0, 1, 2])
-    bar.task_started(stage, _launch(4))
-    stage.latest_attempt = 1
-    bar.stage_submitted(stage, [2])
-    bar.task_ended(stage, _launch(4, attempt=0), True)  # late report of the old attempt
-    bar.task_started(stage, _launch(4, attempt=1))
+    bar.on_stage_submitted(_submitted(4, 3))
+    bar.on_task_start(_start(4))
+    bar.on_stage_submitted(_submitted(4, 1, attempt=1))
+    bar.on_task_end(_end(4, attempt=0))  # late report of the old attempt
+    bar.on_stage_completed(_completed(4, attempt=0, failure="fetch failed"))  # ... and its end
+    bar.on_task_start(_start(4, attempt=1))
     clock.now += 1
-    assert bar.snapshot() == [StageProgress(4, 1, 0, 1)]
+    assert bar.snapshot() == [StageProgress(4, 1, 0, 1, "count at job.py:4")]
 
 
 def test_the_ticker_draws_from_its_own_thread():
     term = FakeTerminal()
     bar = ConsoleProgressBar(term, width=lambda: 80)
     try:
-        stage = _stage(9, {5})
-        bar.job_started(SimpleNamespace(job_id=5), stage)
-        bar.stage_submitted(stage, list(range(10)))
-        bar.task_started(stage, _launch(9))
-        wait_until(lambda: "[Stage 9:>" in term.getvalue(), timeout=10, message="the bar drawn")
+        bar.on_stage_submitted(_submitted(9, 10))
+        bar.on_task_start(_start(9))
+        wait_until(lambda: "[Stage 9 (count at job.py:9):>" in term.getvalue(), timeout=10,
+                   message="the bar drawn")
         assert re.search(r"\(0 \+ 1\) / 10\]$", term.getvalue())
     finally:
         bar.close()
