@@ -37,14 +37,14 @@ _FLUSH_AFTER = (le.StageCompleted, le.JobStart, le.JobEnd, le.ExecutorAdded, le.
                 le.ApplicationEnd, le.UnpersistRDD)
 
 
-def open_log_dir(url: str) -> tuple[Any, str]:
-    """(fsspec file system, path) of an event log directory; ``file:/x`` and plain paths are local."""
-    import fsspec
+def open_log_dir(url: str, conf: Any = None) -> tuple[Any, str]:
+    """(fsspec file system, path) of an event log directory; ``file:/x`` and plain paths are local.
+    With ``conf`` (a config map), its object-store keys apply (``spark.hadoop.fs.s3a.*``, ...)."""
+    from sparklite.filesystems import url_to_fs_for
 
     if url.startswith("file:") and not url.startswith("file://"):
         url = "file://" + url[len("file:"):]
-    fs, path = fsspec.core.url_to_fs(url)
-    return fs, path
+    return url_to_fs_for(url, conf or {})
 
 
 class _LocalFiles:
@@ -61,19 +61,29 @@ class _LocalFiles:
         return open(path, mode)
 
 
-def _writer_fs(url: str) -> tuple[Any, str]:
+def _writer_fs(url: str, conf: Any) -> tuple[Any, str]:
     if "://" not in url or url.startswith("file://"):
         path = url[len("file://"):] if url.startswith("file://") else url
         return _LocalFiles(), path[len("file:"):] if path.startswith("file:") else path
-    return open_log_dir(url)
+    return open_log_dir(url, conf)
+
+
+def _object_store_bucket_exists(fs: Any, directory: str) -> bool:
+    """Object stores have no directories: an empty prefix in an existing bucket is a fine log dir."""
+    protocol = getattr(fs, "protocol", "file")
+    protocols = (protocol,) if isinstance(protocol, str) else tuple(protocol)
+    if isinstance(fs, _LocalFiles) or {"file", "local"} & set(protocols):
+        return False
+    bucket = directory.strip("/").split("/", 1)[0]
+    return bool(bucket) and fs.exists(bucket)
 
 
 class EventLogWriter:
     def __init__(self, settings: Any, app_id: str, spark_version: str, executor_cores: int,
                  executor_memory_mb: int, task_cpus: int):
         url = settings.get("spark.eventLog.dir")
-        self._fs, directory = _writer_fs(url)
-        if not self._fs.isdir(directory):
+        self._fs, directory = _writer_fs(url, settings.raw())
+        if not self._fs.isdir(directory) and not _object_store_bucket_exists(self._fs, directory):
             raise ConfigError(f"spark.eventLog.dir {url} does not exist (create it, or set "
                               f"spark.eventLog.enabled=false)")
         self._compress = bool(settings.get("spark.eventLog.compress"))

@@ -198,3 +198,26 @@ def test_botocore_errors_in_tasks_reach_the_user_as_their_own_type(s3_context, s
         sc.parallelize(["there.txt"], 1).map(no_credentials).collect()
     assert isinstance(unsigned.value, SparkliteJobError)
     assert "Unable to locate credentials" in str(unsigned.value)
+
+
+def test_event_log_dir_on_s3(context_factory, s3_conf, s3_context):
+    """spark.eventLog.dir on S3 with only spark.hadoop.fs.s3a.* keys: the log lands in the bucket
+    (an empty prefix is a log dir: object stores have no directories) and reads back."""
+    import json
+
+    _, fs = s3_context
+    conf = dict(s3_conf, **{"spark.eventLog.enabled": "true", "spark.eventLog.dir": f"s3a://{BUCKET}/events"})
+    sc = context_factory("local[2]", conf)
+    pairs = sc.parallelize(range(100), 4).map(lambda x: (x % 7, x)).reduceByKey(lambda a, b: a + b).collect()
+    expected: dict[int, int] = {}
+    for x in range(100):
+        expected[x % 7] = expected.get(x % 7, 0) + x
+    assert dict(pairs) == expected
+    app_id = sc.applicationId
+    sc.stop()
+    fs.invalidate_cache()
+    [log] = fs.ls(f"{BUCKET}/events")
+    assert log.endswith(app_id)  # renamed from .inprogress when the application ended
+    events = [json.loads(line)["Event"] for line in fs.cat(log).decode().splitlines()]
+    assert events[0] == "SparkListenerLogStart" and events[-1] == "SparkListenerApplicationEnd"
+    assert events.count("SparkListenerJobEnd") == 1
