@@ -123,7 +123,9 @@ def test_inline_loops_equal_general_loop_on_mixed_types(func, records):
     assert same(outcome(lambda: agg.combine_values(records)), outcome(lambda: general_reduce(records, func)))
 
 
-@pytest.mark.parametrize("func", REDUCERS + [operator.mul], ids=["add", "max", "min", "lambda+", "general"])
+# "general" is operator.sub, not mul: str * a random big int asks for gigabytes (a fresh-clone
+# CI run was OOM-killed at 24 GiB), and no fast path recognises either
+@pytest.mark.parametrize("func", REDUCERS + [operator.sub], ids=["add", "max", "min", "lambda+", "general"])
 @settings(max_examples=100, deadline=None)
 @given(inputs=st.lists(st.tuples(keys, numbers), max_size=40))
 def test_mapped_loops_equal_map_then_fold(func, inputs):
@@ -158,7 +160,7 @@ def small_chunks(chunk):
         combine_loops.CHUNK, combine_loops.NEW_KEY_SHARE = saved
 
 
-@pytest.mark.parametrize("func", REDUCERS + [operator.mul], ids=["add", "max", "min", "lambda+", "general"])
+@pytest.mark.parametrize("func", REDUCERS + [operator.sub], ids=["add", "max", "min", "lambda+", "general"])
 @settings(max_examples=80, deadline=None)
 @given(records=st.lists(st.tuples(keys, st.one_of(numbers, scalars)), max_size=120),
        chunk=st.integers(1, 9))
