@@ -99,6 +99,11 @@ class RayBackend(EndpointBackend):
         self.strategy = settings.get("sparklite.ray.placementStrategy")
         self._env = {k[len("spark.executorEnv."):]: v for k, v in settings.raw().items()
                      if k.startswith("spark.executorEnv.")}
+        # as local executors do: modules next to the driver's script import on the executors (on
+        # other hosts the paths may not exist; sc.addPyFile ships code there, as in PySpark)
+        from sparklite.executor.launch import user_paths
+
+        self._env.setdefault("PYTHONPATH", os.pathsep.join(user_paths()))
         self._driver_address = ""
         self._lock = threading.Lock()
         #: executor id -> (actor, ObjectRef of its wait(), bundle index, profile or None)

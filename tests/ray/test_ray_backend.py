@@ -223,3 +223,20 @@ def test_tls_and_a_configured_secret_reach_the_executor_actors(ray_instance, tmp
             .collectAsMap() == {k: sum(range(k, 100, 5)) for k in range(5)}
     finally:
         _stopped(sc)
+
+
+def test_modules_beside_the_drivers_script_import_on_ray_executors(ray_instance, tmp_path, monkeypatch):
+    """As local executors do, actors' executors get the driver's import paths: a function from a
+    module next to the user's script (pickled by reference) runs there."""
+    import importlib
+    import sys
+
+    (tmp_path / "beside_the_script.py").write_text("def triple(x):\n    return 3 * x\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("beside_the_script")
+    sc = _context()
+    try:
+        assert sc.parallelize(range(10), 2).map(module.triple).collect() == [3 * x for x in range(10)]
+    finally:
+        _stopped(sc)
+        sys.modules.pop("beside_the_script", None)
